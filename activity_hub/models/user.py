@@ -1,0 +1,36 @@
+"""People who use Activity Hub."""
+
+from flask_login import UserMixin
+from sqlalchemy import BigInteger, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    github_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    github_login: Mapped[str | None] = mapped_column(String(100))
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    integrations = relationship(
+        "Integration", back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.github_login or (self.email or "").split("@")[0] or "you"

@@ -1,0 +1,77 @@
+"""Settings: profile and time zone, password, account deletion."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, logout_user
+
+from ..extensions import db
+from ..forms import DeleteAccountForm, PasswordChangeForm, ProfileForm
+from ..services import accounts, timezones
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+def _forms(**overrides):
+    forms = {
+        "profile_form": ProfileForm(obj=current_user, formdata=None),
+        "password_form": PasswordChangeForm(formdata=None),
+        "delete_form": DeleteAccountForm(formdata=None),
+    }
+    forms.update(overrides)
+    return forms
+
+
+@bp.get("/")
+@login_required
+def index():
+    return render_template("settings/page.html", **_forms())
+
+
+@bp.post("/profile")
+@login_required
+def profile():
+    """Saves name and time zone; answers the form fragment to htmx, a redirect otherwise."""
+    form = ProfileForm()
+    message = None
+    if form.validate_on_submit():
+        old_tz = current_user.timezone
+        current_user.display_name = (form.display_name.data or "").strip() or None
+        current_user.timezone = form.timezone.data
+        db.session.commit()
+        message = "Saved."
+        if old_tz != current_user.timezone:
+            changed = timezones.timezone_changed(current_user)
+            message = f"Saved. Time zone is now {current_user.timezone}; {changed} day(s) of activity moved."
+    if request.headers.get("HX-Request"):
+        return render_template("settings/_profile_form.html", profile_form=form, message=message)
+    if message:
+        flash(message, "success")
+        return redirect(url_for("settings.index"))
+    return render_template("settings/page.html", **_forms(profile_form=form)), 400
+
+
+@bp.post("/password")
+@login_required
+def password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data, form.new_password.data)
+        except accounts.AccountError as exc:
+            form.current_password.errors.append(str(exc))
+        else:
+            flash("Password changed.", "success")
+            return redirect(url_for("settings.index"))
+    return render_template("settings/page.html", **_forms(password_form=form)), 400
+
+
+@bp.post("/delete")
+@login_required
+def delete():
+    form = DeleteAccountForm()
+    if not form.validate_on_submit():
+        return render_template("settings/page.html", **_forms(delete_form=form)), 400
+    user = current_user._get_current_object()
+    logout_user()
+    accounts.delete_account(user)
+    flash("Your account and all of its data were deleted.", "info")
+    return redirect(url_for("auth.login"))
