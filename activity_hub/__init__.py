@@ -15,7 +15,8 @@ from .extensions import csrf, db, login_manager, migrate, oauth
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app in named steps: config, extensions, blueprints, errors, cli."""
-    load_dotenv(PROJECT_ROOT / ".env")
+    if not (test_config or {}).get("TESTING"):
+        load_dotenv(PROJECT_ROOT / ".env")
     config = load_config()
     app = Flask(
         __name__,

@@ -2,7 +2,7 @@
 
 import logging
 
-from .queues import get_queue
+from ..queues import get_queue
 
 log = logging.getLogger(__name__)
 
