@@ -31,7 +31,7 @@ def validate_timezone(_form, field) -> None:
 
 class ProfileForm(FlaskForm):
     display_name = StringField("Display name", validators=[Optional(), Length(max=100)])
-    timezone = SelectField("Time zone", choices=[(tz, tz) for tz in TIMEZONES], validate_choice=False,
+    timezone = SelectField("Time zone", choices=TIMEZONES, validate_choice=False,
                            validators=[InputRequired(), validate_timezone])
 
 

@@ -1,0 +1,87 @@
+"""Settings: profile, time zone, password, account deletion."""
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select
+
+from activity_hub.extensions import db
+from activity_hub.models import Activity, ImportBatch, Integration, SyncRun, User
+
+
+def _user(app):
+    with app.app_context():
+        return db.session.scalar(select(User))
+
+
+def test_profile_and_time_zone_are_saved(user_client, app):
+    resp = user_client.post("/settings/profile", data={"display_name": "Ada L.", "timezone": "Europe/Berlin"})
+    assert resp.status_code == 302
+    user = _user(app)
+    assert (user.display_name, user.timezone) == ("Ada L.", "Europe/Berlin")
+
+
+def test_unknown_time_zone_is_refused_in_words(user_client, app):
+    resp = user_client.post("/settings/profile", data={"timezone": "Mars/Olympus"})
+    assert resp.status_code == 400
+    assert "is not a time zone name" in resp.get_data(as_text=True)
+    assert _user(app).timezone == "UTC"
+
+
+def test_htmx_profile_save_answers_the_form_fragment(user_client):
+    resp = user_client.post("/settings/profile", data={"timezone": "Asia/Tokyo"}, headers={"HX-Request": "true"})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and body.lstrip().startswith("<form") and "Saved." in body
+    resp = user_client.post("/settings/profile", data={"timezone": "Nowhere"}, headers={"HX-Request": "true"})
+    assert resp.status_code == 200 and "is not a time zone name" in resp.get_data(as_text=True)
+
+
+def test_time_zone_change_moves_days_of_activities_with_an_instant(user_client, app):
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        db.session.add(Activity(user_id=user.id, service="codewars", date=date(2025, 3, 14), minutes=20,
+                                title="kata", source="codewars", external_id="k1",
+                                occurred_at=datetime(2025, 3, 14, 23, 30, tzinfo=UTC)))
+        db.session.commit()
+    resp = user_client.post("/settings/profile", data={"timezone": "Asia/Tokyo"}, headers={"HX-Request": "1"})
+    assert "1 day(s) of activity moved" in resp.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Activity.date)) == date(2025, 3, 15)
+
+
+def test_change_password(user_client):
+    resp = user_client.post("/settings/password", data={
+        "current_password": "wrong one!!", "new_password": "a brand new secret", "confirm": "a brand new secret"})
+    assert resp.status_code == 400 and "current password is not right" in resp.get_data(as_text=True)
+    resp = user_client.post("/settings/password", data={
+        "current_password": "correct horse battery", "new_password": "short", "confirm": "short"})
+    assert "Use at least 10 characters." in resp.get_data(as_text=True)
+    resp = user_client.post("/settings/password", data={
+        "current_password": "correct horse battery", "new_password": "a brand new secret", "confirm": "a brand new secret"})
+    assert resp.status_code == 302
+    user_client.post("/logout")
+    ok = user_client.post("/login", data={"email": "ada@example.org", "password": "a brand new secret"})
+    assert ok.status_code == 302
+
+
+def test_delete_account_needs_confirmation_and_removes_every_row(user_client, app):
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        integration = Integration(user_id=user.id, provider="codewars", account_name="ada")
+        db.session.add(integration)
+        db.session.flush()
+        db.session.add(SyncRun(integration_id=integration.id, user_id=user.id))
+        batch = ImportBatch(user_id=user.id, filename="a.csv", file_hash="x", content=b"date")
+        db.session.add(batch)
+        db.session.flush()
+        db.session.add(Activity(user_id=user.id, service="duolingo", date=date(2025, 1, 1), minutes=5, title="t",
+                                source="csv", external_id="e", import_batch_id=batch.id))
+        db.session.commit()
+    resp = user_client.post("/settings/delete", data={"confirm": "yes"})
+    assert resp.status_code == 400 and "Type DELETE" in resp.get_data(as_text=True)
+    assert _user(app) is not None
+    resp = user_client.post("/settings/delete", data={"confirm": "DELETE"})
+    assert resp.status_code == 302
+    with app.app_context():
+        for model in (User, Integration, SyncRun, ImportBatch, Activity):
+            assert db.session.scalar(select(func.count()).select_from(model)) == 0, model
+    assert user_client.get("/settings/").status_code == 302
