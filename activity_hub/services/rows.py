@@ -65,7 +65,9 @@ def validate_row(raw: dict, today: date) -> tuple[CleanRow | None, list[RowError
     service = normalise_service(raw.get("service") or "")
     if not service:
         errors.append(RowError("service", raw.get("service") or "", "is empty; name the service, e.g. duolingo"))
-    elif not SLUG_RE.match(service) or len(service) > 64:
+    elif len(service) > 64:
+        errors.append(RowError("service", raw.get("service") or "", "is longer than 64 characters"))
+    elif not SLUG_RE.match(service):
         errors.append(RowError("service", raw.get("service") or "", "is not a short name of letters, digits and hyphens"))
     minutes = _parse_minutes(raw.get("minutes") or "", errors)
     title = " ".join((raw.get("title") or "").split())
@@ -78,6 +80,9 @@ def validate_row(raw: dict, today: date) -> tuple[CleanRow | None, list[RowError
 
 def _parse_date(value: str, today: date, errors: list[RowError]) -> date | None:
     value = value.strip()
+    if not value:
+        errors.append(RowError("date", value, "is empty; write the day as YYYY-MM-DD, e.g. 2025-03-14"))
+        return None
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         errors.append(RowError("date", value, "is not a date written as YYYY-MM-DD"))
         return None
@@ -94,12 +99,17 @@ def _parse_date(value: str, today: date, errors: list[RowError]) -> date | None:
 
 def _parse_minutes(value: str, errors: list[RowError]) -> int | None:
     value = value.strip()
+    if not value:
+        errors.append(RowError("minutes", value, "is empty; write whole minutes, e.g. 25"))
+        return None
     if not re.fullmatch(r"[+-]?\d+", value):
         errors.append(RowError("minutes", value, "is not a whole number"))
         return None
     minutes = int(value)
-    if minutes <= 0:
-        errors.append(RowError("minutes", value, "must be more than zero"))
+    if minutes == 0:
+        errors.append(RowError("minutes", value, "is zero; a session lasts at least 1 minute"))
+    elif minutes < 0:
+        errors.append(RowError("minutes", value, "is negative; minutes must be 1 or more"))
     elif minutes > MAX_MINUTES:
         errors.append(RowError("minutes", value, f"is more than a day ({MAX_MINUTES} minutes)"))
     else:
