@@ -124,8 +124,8 @@ def test_github_times_out(client, app, fake_github, httpserver):
 
 def test_github_unreachable(app_config, fake_github):
     from activity_hub import create_app
-    from tests.fakes.github import start_oauth as begin
     from tests.conftest import free_port
+    from tests.fakes.github import start_oauth as begin
 
     closed = f"http://127.0.0.1:{free_port()}"
     app = create_app(dict(app_config, GITHUB_OAUTH_URL=closed + "/login/oauth", GITHUB_API_URL=closed))
