@@ -1,7 +1,7 @@
 """One-off answers a fake provider serves before its normal ones: errors, rate limits, slow and broken replies."""
 
 import json
-import time
+import threading
 from collections.abc import Callable
 
 from werkzeug import Request, Response
@@ -38,10 +38,14 @@ def html_page(code: int = 200) -> Answer:
 
 
 def slow(seconds: float) -> Answer:
-    """Hold the request past the client's read timeout, then answer normally (too late)."""
+    """Hold the request past the client's read timeout, then answer normally (too late). The fake server
+    handles one request at a time, so `Script.release()` ends the wait before the next test talks to it."""
+    released = threading.Event()
+
     def answer(request):
-        time.sleep(seconds)
+        released.wait(seconds)
         return None
+    answer.release = released.set
     return answer
 
 
@@ -50,9 +54,16 @@ class Script:
 
     def __init__(self):
         self.queue: list[Answer] = []
+        self.pushed: list[Answer] = []
 
     def push(self, *answers: Answer) -> None:
         self.queue.extend(answers)
+        self.pushed.extend(answers)
+
+    def release(self) -> None:
+        """Let every slow answer finish now."""
+        for answer in self.pushed:
+            getattr(answer, "release", lambda: None)()
 
     def next(self, request: Request) -> Response | None:
         return self.queue.pop(0)(request) if self.queue else None

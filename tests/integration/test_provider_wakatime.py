@@ -188,8 +188,11 @@ def test_server_error_that_persists_is_transient(waka):
 
 def test_read_timeout_says_timed_out(waka):
     waka.script.push(slow(0.5), slow(0.5))
-    with pytest.raises(TransientError, match=r"^Could not reach (localhost|127\.0\.0\.1):\d+: timed out$"):
-        provider(waka).validate()
+    try:
+        with pytest.raises(TransientError, match=r"^Could not reach (localhost|127\.0\.0\.1):\d+: timed out$"):
+            provider(waka).validate()
+    finally:
+        waka.script.release()
 
 
 def test_unreachable_server_says_so():
