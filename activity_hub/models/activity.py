@@ -28,6 +28,8 @@ class Activity(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "source", "external_id"),
         Index("ix_activities_user_date", "user_id", "date"),
+        # Covers the History page's day/service totals so they are read from the index alone.
+        Index("ix_activities_user_hidden_date_service", "user_id", "hidden", "date", "service", "minutes"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

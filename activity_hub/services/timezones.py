@@ -1,36 +1,68 @@
-"""Re-bucketing activities into local days when a user's time zone changes."""
+"""Local days: today in a user's time zone, and re-bucketing activities when that time zone changes."""
 
-from zoneinfo import ZoneInfo
+from collections.abc import Iterable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from ..extensions import db
 from ..models import Activity, User
 
+BATCH = 2000
 
-def local_date(instant, tz_name: str):
-    return instant.astimezone(ZoneInfo(tz_name)).date()
+
+def zone(tz_name: str | None) -> ZoneInfo:
+    """The user's zone; an unknown or empty name falls back to UTC rather than failing a page."""
+    try:
+        return ZoneInfo(tz_name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_date(instant: datetime, tz_name: str) -> date:
+    return instant.astimezone(zone(tz_name)).date()
+
+
+def local_today(tz_name: str | None) -> date:
+    return datetime.now(zone(tz_name)).date()
 
 
 def timezone_changed(user: User) -> int:
-    """Move every activity that has an instant to its local day; returns how many rows changed day.
+    """Move every activity that has an instant to its local day; returns how many local days changed.
 
-    Sources that aggregate per day from raw data (GitHub) register a recompute hook in
-    `app.extensions["timezone_hooks"]`; each returns how many days it changed.
+    A day "changed" when an activity left it or arrived in it. GitHub's day rows are rebuilt from raw
+    events by hooks in `app.extensions["timezone_hooks"]`: each hook takes the user and returns the number
+    of days it changed, or the set of those dates (sets are merged with this function's, so a day counts once).
     """
-    changed = 0
-    rows = db.session.scalars(
-        select(Activity).where(
-            Activity.user_id == user.id, Activity.occurred_at.is_not(None), Activity.source != "github"
-        )
-    )
-    for activity in rows:
-        day = local_date(activity.occurred_at, user.timezone)
-        if day != activity.date:
-            activity.date = day
-            changed += 1
-    db.session.commit()
+    changed_days = _rebucket_instants(user)
+    extra = 0
     for hook in current_app.extensions.get("timezone_hooks", []):
-        changed += hook(user)
-    return changed
+        result = hook(user)
+        if isinstance(result, int):
+            extra += result
+        elif isinstance(result, Iterable):
+            changed_days |= set(result)
+    return len(changed_days) + extra
+
+
+def _rebucket_instants(user: User) -> set[date]:
+    """Recompute `date` from `occurred_at` in batches; only rows whose day moves are written."""
+    tz = zone(user.timezone)
+    changed_days: set[date] = set()
+    moves: list[dict] = []
+    stmt = (select(Activity.id, Activity.occurred_at, Activity.date)
+            .where(Activity.user_id == user.id, Activity.occurred_at.is_not(None), Activity.source != "github")
+            .order_by(Activity.id))
+    for row_id, instant, old_day in db.session.execute(stmt).all():
+        new_day = instant.astimezone(tz).date()
+        if new_day != old_day:
+            changed_days.update((old_day, new_day))
+            moves.append({"row_id": row_id, "new_day": new_day})
+    table = Activity.__table__
+    move_one = update(table).where(table.c.id == bindparam("row_id")).values(date=bindparam("new_day"))
+    for i in range(0, len(moves), BATCH):
+        db.session.execute(move_one, moves[i:i + BATCH])
+    db.session.commit()
+    return changed_days
