@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _init_extensions(app)
     _register_blueprints(app)
+    _register_sync_hooks(app)
     _register_errors_and_headers(app)
     _register_cli(app)
     return app
@@ -79,6 +80,15 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (auth, connect, health, history, settings, upload):
         app.register_blueprint(module.bp)
+
+
+def _register_sync_hooks(app: Flask) -> None:
+    """A new connection starts its backfill; a time zone change recomputes the GitHub days."""
+    from .services.github_days import recompute_all
+    from .services.sync import start_initial_sync
+
+    app.extensions["on_integration_connected"] = start_initial_sync
+    app.extensions.setdefault("timezone_hooks", []).append(recompute_all)
 
 
 def _register_errors_and_headers(app: Flask) -> None:

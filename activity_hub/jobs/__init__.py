@@ -2,16 +2,27 @@
 
 import logging
 
-from ..queues import get_queue
+from ..extensions import db
+from ..queues import QUEUE_NAMES, get_queue
 
 log = logging.getLogger(__name__)
 
 
 def maintenance() -> dict:
-    """Every minute: run RQ's registry cleanup so abandoned jobs (killed workers) are noticed quickly."""
-    counts = {}
-    for name in ("sync", "imports", "default"):
-        queue = get_queue(name)
-        counts[name] = queue.started_job_registry.get_job_count()  # get_job_count() runs cleanup()
-    return counts
+    """Every minute: notice abandoned jobs (killed workers) and settle sync runs that lost their job.
 
+    `get_job_count()` runs RQ's StartedJobRegistry cleanup, which retries or fails abandoned jobs (their
+    failure callback updates the ledger); `recover_stale_runs` then fails runs whose job is gone.
+    """
+    from ..services.sync import recover_stale_runs
+
+    counts = {}
+    for name in QUEUE_NAMES:
+        counts[name] = get_queue(name).started_job_registry.get_job_count()
+    try:
+        counts["recovered_runs"] = recover_stale_runs()
+    finally:
+        db.session.remove()
+    if counts["recovered_runs"]:
+        log.warning("maintenance: %s stale sync run(s) marked failed", counts["recovered_runs"])
+    return counts

@@ -58,7 +58,9 @@ class HttpClient:
             raise TransientError(f"Could not reach {self.host}: timed out") from None
         except requests.exceptions.RetryError:
             raise TransientError(f"{self.host} kept failing; will try again later") from None
-        except requests.ConnectionError:
+        except requests.ConnectionError as exc:
+            if "timed out" in str(exc).lower():  # read timeouts that exhausted the retries arrive wrapped
+                raise TransientError(f"Could not reach {self.host}: timed out") from None
             raise TransientError(f"Could not reach {self.host}: connection failed") from None
 
     def close(self) -> None:

@@ -1,12 +1,106 @@
-"""The Connect page (filled in by its own issue)."""
+"""The Connect page: a card per source with its live sync badge, "Sync now", "Disconnect" and recent runs."""
 
-from flask import Blueprint, render_template
-from flask_login import login_required
+import json
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Integration
+from ..providers import SOURCES
+from ..services import sync, sync_status
 
 bp = Blueprint("connect", __name__, url_prefix="/connect")
+
+
+def _source(slug: str):
+    if slug not in SOURCES:
+        abort(404)
+    return SOURCES[slug]
+
+
+def _integration(slug: str) -> Integration | None:
+    return db.session.scalar(
+        select(Integration).where(Integration.user_id == current_user.id, Integration.provider == slug)
+    )
+
+
+def _is_htmx() -> bool:
+    return bool(request.headers.get("HX-Request"))
 
 
 @bp.get("/")
 @login_required
 def index():
-    return render_template("connect/page.html")
+    available = sync_status.sync_available()
+    return render_template("connect/page.html", cards=sync_status.cards_for(current_user), available=available)
+
+
+@bp.get("/<slug>/badge")
+@login_required
+def badge(slug):
+    """The badge fragment; a finished state answers 286 (stop polling) and tells the page to refresh."""
+    _source(slug)
+    state = sync_status.badge_for(current_user, slug)
+    available = sync_status.sync_available() if state.polling else True
+    body = render_template("connect/_badge.html", badge=state, available=available)
+    if state.polling:
+        return body
+    events = {"sync-finished": {"provider": slug}, f"sync-finished-{slug}": {"state": state.state}}
+    return body, 286, {"HX-Trigger": json.dumps(events)}
+
+
+@bp.post("/<slug>/sync")
+@login_required
+def sync_now(slug):
+    info = _source(slug)
+    integration = _integration(slug)
+    notice = None
+    if integration is None:
+        notice = f"Connect {info.name} first."
+    else:
+        try:
+            sync.request_sync(integration, trigger="manual")
+        except sync.SyncUnavailable as exc:
+            notice = str(exc)
+    if not _is_htmx():
+        flash(notice or f"{info.name} sync queued.", "error" if notice else "success")
+        return redirect(url_for("connect.index") + f"#source-{slug}")
+    state = sync_status.badge_for(current_user, slug)
+    body = render_template("connect/_badge.html", badge=state, available=notice is None, notice=notice)
+    return body, 200, {"HX-Trigger": json.dumps({f"sync-started-{slug}": {}})}
+
+
+@bp.get("/<slug>/runs")
+@login_required
+def runs(slug):
+    info = _source(slug)
+    integration = _integration(slug)
+    recent = sync_status.recent_runs(integration.id) if integration else []
+    return render_template("connect/_runs.html", info=info, integration=integration, runs=recent)
+
+
+@bp.post("/<slug>/disconnect")
+@login_required
+def disconnect(slug):
+    info = _source(slug)
+    delete_activities = request.form.get("activities") == "delete"
+    if _integration(slug) is None:
+        flash(f"{info.name} is not connected.", "info")
+        return redirect(url_for("connect.index"))
+    deleted = sync_status.disconnect(current_user, slug, delete_activities)
+    if delete_activities:
+        flash(f"{info.name} disconnected and its {deleted} activit{'y' if deleted == 1 else 'ies'} deleted.", "success")
+    else:
+        flash(f"{info.name} disconnected. Its activities stay in your history.", "success")
+    return redirect(url_for("connect.index"))
+
+
+@bp.app_template_filter("local_datetime")
+def local_datetime(instant) -> str:
+    """An instant in the signed-in user's time zone, e.g. "26 Nov 14:05"."""
+    if instant is None:
+        return ""
+    tz = current_user.timezone if current_user.is_authenticated else "UTC"
+    return sync_status.local_time(instant, tz, "%d %b %H:%M")

@@ -1,0 +1,321 @@
+"""The sync engine: queue one run per connection, run a provider page by page, keep the ledger true.
+
+* `request_sync` creates a queued `SyncRun` and enqueues one RQ job whose id is unique to the connection
+  (`sync-<integration id>`); a second request while a run is queued, running or waiting returns that run.
+* `execute_run` (the job) fetches pages, writes them idempotently, records progress and counts per page
+  in short transactions, and ends the run as succeeded, failed or waiting. It never raises for a
+  provider problem, so RQ's unique job id is free again as soon as the run ends.
+* A rate-limited run waits: it is re-scheduled for the reset time (`sync-<id>-resume`) instead of
+  sleeping in a worker. A 401 marks the connection `needs_reauth` and stops.
+* A worker killed mid-run: RQ notices the abandoned job (the maintenance job runs its registry cleanup
+  every minute) and retries it once from the start; the failure callback keeps the ledger in step, and
+  `recover_stale_runs` fails any run whose job is gone, so nothing stays "running".
+"""
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from redis.exceptions import RedisError
+from rq import Callback, Retry
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.timeouts import JobTimeoutException
+from sqlalchemy import select
+
+from ..crypto import InvalidToken, secret_box
+from ..extensions import db
+from ..models import Integration, SyncRun, User
+from ..providers import PROVIDERS, build_provider
+from ..providers.base import ActivityRecord, AuthError, Credentials, ProviderError, RateLimited, RawEvent
+from ..queues import get_queue, get_redis
+from . import activities, github_days
+
+log = logging.getLogger(__name__)
+JOB_FUNC = "activity_hub.jobs.sync.sync_integration"
+ACTIVE = ("queued", "running", "waiting")
+LIVE_JOB_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+UNAVAILABLE = "Syncing is unavailable right now: the background job queue (Redis) cannot be reached. Try again in a minute."
+
+
+class SyncUnavailable(Exception):
+    """A sync cannot be queued; the message says why, in words."""
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def job_id_for(integration_id: int) -> str:
+    return f"sync-{integration_id}"
+
+
+def active_run(integration_id: int) -> SyncRun | None:
+    return db.session.scalar(
+        select(SyncRun).where(SyncRun.integration_id == integration_id, SyncRun.status.in_(ACTIVE))
+        .order_by(SyncRun.id.desc()).limit(1)
+    )
+
+
+def request_sync(integration: Integration, trigger: str = "manual") -> SyncRun:
+    """Queue a sync of `integration` unless one is active; returns the run that will do it."""
+    run = active_run(integration.id)
+    if run is not None and (_job_state(run) != "gone" or _age(run) < timedelta(seconds=30)):
+        return run
+    if run is not None:
+        _finish_failed(run, integration, "The previous sync was lost by the job queue; starting a new one.")
+    run = SyncRun(integration_id=integration.id, user_id=integration.user_id, trigger=trigger,
+                  status="queued", job_id=job_id_for(integration.id), progress_unit="pages")
+    db.session.add(run)
+    db.session.commit()
+    try:
+        _enqueue_unique(run)
+    except DuplicateJobError:
+        db.session.delete(run)
+        db.session.commit()
+        other = active_run(integration.id)
+        if other is None:
+            raise SyncUnavailable("A sync of this connection is just finishing. Try again in a few seconds.") from None
+        return other
+    except (RedisError, OSError):
+        db.session.delete(run)
+        db.session.commit()
+        raise SyncUnavailable(UNAVAILABLE) from None
+    integration.status = "queued"
+    db.session.commit()
+    return run
+
+
+def _enqueue_unique(run: SyncRun) -> None:
+    """Enqueue the run's job; a finished or failed job left under the same id is cleared first."""
+    queue = get_queue("sync")
+    options = dict(
+        job_id=run.job_id, unique=True, result_ttl=0, failure_ttl=600, retry=Retry(max=1),
+        job_timeout=current_app.config.get("SYNC_JOB_TIMEOUT", 900),
+        on_failure=Callback("activity_hub.jobs.sync.sync_job_failed"), description=f"sync run {run.id}",
+    )
+    try:
+        queue.enqueue(JOB_FUNC, run.id, **options)
+    except DuplicateJobError:
+        old = _fetch_job(run.job_id)
+        if old is not None and old.get_status(refresh=False) in LIVE_JOB_STATES:
+            raise
+        if old is not None:
+            old.delete()
+        queue.enqueue(JOB_FUNC, run.id, **options)
+
+
+def execute_run(run_id: int) -> str:
+    """The body of a sync job: run the provider through its pages and settle the run's status."""
+    run = db.session.get(SyncRun, run_id)
+    if run is None or run.status in ("succeeded", "failed"):
+        return "skipped"
+    integration = run.integration
+    user = db.session.get(User, run.user_id)
+    _start(run, integration)
+    provider = None
+    try:
+        provider = _provider_for(integration)
+        cursor, message, days = None, None, set()
+        for page in provider.fetch(integration.cursor):
+            if not _still_connected(integration.id):
+                return "cancelled"
+            written = write_records(user, integration.provider, page.records)
+            run.progress_done, run.progress_total, run.progress_unit = page.done, page.total, page.unit
+            run.fetched += len(page.records)
+            run.new += written.new
+            run.updated += written.updated + len(written.days - days)
+            days |= written.days
+            run.heartbeat_at = now_utc()
+            cursor = page.cursor if page.cursor is not None else cursor
+            message = page.message or message
+            db.session.commit()
+        _succeed(run, integration, cursor, message)
+        return "succeeded"
+    except RateLimited as exc:
+        _wait(run, integration, exc, provider)
+        return "waiting"
+    except AuthError as exc:
+        _finish_failed(run, integration, str(exc), status="needs_reauth")
+    except ProviderError as exc:
+        _finish_failed(run, integration, str(exc))
+    except JobTimeoutException:
+        limit = current_app.config.get("SYNC_JOB_TIMEOUT", 900) // 60
+        _finish_failed(run, integration, f"The sync took longer than {limit} minutes and was stopped. Try again later.")
+    except Exception as exc:  # a bug or a database problem: record it in words, keep details in the log
+        log.exception("sync run %s failed", run_id)
+        db.session.rollback()
+        if _still_connected(integration.id):
+            _finish_failed(run, integration, f"Unexpected error while syncing ({type(exc).__name__}). It was logged; try again.")
+    finally:
+        if provider is not None:
+            provider.http.close()
+    return "failed"
+
+
+def write_records(user: User, source: str, records: list) -> activities.WriteResult:
+    """Store one page: raw GitHub events (then their days are recomputed) and activity records.
+
+    `new` counts new rows (raw events for GitHub), `updated` changed activity rows, `days` the GitHub days
+    rewritten because of new events.
+    """
+    result = activities.WriteResult()
+    raw = [r for r in records if isinstance(r, RawEvent)]
+    if raw:
+        created = github_days.store_events(user.id, raw)
+        result.new += len(created)
+        if created:  # the days those events fall on; the caller counts each day once per run
+            result.days = github_days.recompute_days(user, github_days.days_of(user, created)).days
+    acts = [r for r in records if isinstance(r, ActivityRecord)]
+    if acts:
+        result += activities.write_records(user.id, source, acts, user.timezone)
+    return result
+
+
+def _provider_for(integration: Integration):
+    if integration.provider not in PROVIDERS:
+        raise ProviderError(f"{integration.provider} connections are not supported by this server any more.")
+    try:
+        secret = secret_box().decrypt(integration.credentials_encrypted) if integration.credentials_encrypted else None
+    except InvalidToken:
+        raise AuthError("The saved credentials cannot be decrypted (the encryption key changed). Reconnect to keep syncing.") from None
+    config = current_app.config
+    return build_provider(
+        integration.provider,
+        Credentials(secret=secret, account=integration.account_name, base_url=integration.base_url),
+        base_url=config[f"{integration.provider.upper()}_API_URL"],
+        timeout=(5.0, float(config.get("HTTP_TIMEOUT", 30))),
+        retries=int(config.get("SYNC_HTTP_RETRIES", 3)), backoff=float(config.get("SYNC_HTTP_BACKOFF", 0.5)),
+        options=integration.settings,
+    )
+
+
+def _start(run: SyncRun, integration: Integration) -> None:
+    now = now_utc()
+    run.status, run.attempts = "running", (run.attempts or 0) + 1
+    run.started_at = run.started_at or now
+    run.heartbeat_at, run.waiting_until, run.error = now, None, None
+    run.progress_done, run.fetched = 0, 0
+    integration.status, integration.last_sync_at = "syncing", now
+    db.session.commit()
+
+
+def _succeed(run: SyncRun, integration: Integration, cursor: dict | None, message: str | None) -> None:
+    now = now_utc()
+    run.status, run.finished_at, run.message, run.heartbeat_at = "succeeded", now, message, now
+    if cursor is not None:
+        integration.cursor = cursor
+    integration.status, integration.last_success_at, integration.last_error = "ok", now, None
+    db.session.commit()
+
+
+def _finish_failed(run: SyncRun, integration: Integration | None, error: str, status: str = "error") -> None:
+    run.status, run.error, run.finished_at = "failed", error[:2000], now_utc()
+    if integration is not None:
+        integration.status, integration.last_error = status, error[:2000]
+    db.session.commit()
+
+
+def _wait(run: SyncRun, integration: Integration, exc: RateLimited, provider) -> None:
+    """Re-schedule the run for when the provider allows it; the worker is free meanwhile."""
+    when = max(exc.retry_at, now_utc() + timedelta(seconds=1))
+    name = provider.name if provider is not None else integration.provider
+    run.status, run.waiting_until = "waiting", when
+    run.message = getattr(exc, "reason", None) or f"{name}'s rate limit"
+    run.job_id = f"{job_id_for(integration.id)}-resume"
+    integration.status = "queued"
+    db.session.commit()
+    try:
+        get_queue("sync").enqueue_at(
+            when, JOB_FUNC, run.id, job_id=run.job_id, result_ttl=0, failure_ttl=600, retry=Retry(max=1),
+            job_timeout=current_app.config.get("SYNC_JOB_TIMEOUT", 900),
+            on_failure=Callback("activity_hub.jobs.sync.sync_job_failed"), description=f"sync run {run.id} (resumed)",
+        )
+    except (RedisError, OSError):
+        _finish_failed(run, integration, f"Had to wait for {run.message}, but the job queue could not be reached. Try again later.")
+
+
+def job_failed(run_id: int, retries_left: int | None) -> None:
+    """RQ failure callback (also for abandoned jobs): re-queued runs say so, final failures are recorded."""
+    run = db.session.get(SyncRun, run_id)
+    if run is None or run.status in ("succeeded", "failed"):
+        return
+    if retries_left:
+        run.status, run.message = "queued", "The worker stopped during the sync; it starts again."
+        db.session.commit()
+        return
+    _finish_failed(run, run.integration, "The worker running this sync stopped unexpectedly (it was restarted or ran out of memory). Try again.")
+
+
+def recover_stale_runs() -> int:
+    """Fail active runs whose job is gone (or whose worker fell silent for too long); returns how many."""
+    config = current_app.config
+    grace = timedelta(seconds=config.get("SYNC_STALE_AFTER", 120))
+    silent = timedelta(seconds=config.get("SYNC_JOB_TIMEOUT", 900)) + grace
+    recovered = 0
+    for run in db.session.scalars(select(SyncRun).where(SyncRun.status.in_(ACTIVE))).all():
+        state, age = _job_state(run), _age(run)
+        if state == "gone" and age > grace:
+            _finish_failed(run, run.integration, "The sync was lost: its job disappeared from the queue. Try again.")
+        elif state == "alive" and run.status == "running" and age > silent:
+            _finish_failed(run, run.integration, "The worker running this sync stopped answering. Try again.")
+        else:
+            continue
+        recovered += 1
+    return recovered
+
+
+def enqueue_daily_syncs() -> dict:
+    """The daily fan-out: one sync per connection that can sync; active ones are left alone."""
+    counts = {"queued": 0, "already": 0, "skipped": 0}
+    integrations = db.session.scalars(select(Integration).order_by(Integration.id)).all()
+    for integration in integrations:
+        if integration.provider not in PROVIDERS or integration.status == "needs_reauth":
+            counts["skipped"] += 1
+            continue
+        before = active_run(integration.id)
+        run = request_sync(integration, trigger="scheduled")
+        counts["already" if before is not None and before.id == run.id else "queued"] += 1
+    return counts
+
+
+def _still_connected(integration_id: int) -> bool:
+    """False once the user disconnected the source mid-run (the run row went with it)."""
+    return db.session.scalar(select(Integration.id).where(Integration.id == integration_id)) is not None
+
+
+def _age(run: SyncRun) -> timedelta:
+    """Time since the run last showed a sign of life."""
+    return now_utc() - (run.heartbeat_at or run.created_at)
+
+
+def _fetch_job(job_id: str | None) -> Job | None:
+    if not job_id:
+        return None
+    try:
+        return Job.fetch(job_id, connection=get_redis())
+    except NoSuchJobError:
+        return None
+
+
+def _job_state(run: SyncRun) -> str:
+    """"alive" when the run's job is queued, scheduled or started; "gone" when not; "unknown" without Redis."""
+    try:
+        job = _fetch_job(run.job_id)
+        status = job.get_status(refresh=False) if job is not None else None
+    except (RedisError, OSError):
+        return "unknown"
+    return "alive" if status in LIVE_JOB_STATES else "gone"
+
+
+def start_initial_sync(integration: Integration) -> SyncRun | None:
+    """Hook for a fresh connection: queue its backfill at once; without Redis, say so and carry on."""
+    from flask import flash, has_request_context
+
+    try:
+        return request_sync(integration, trigger="connect")
+    except SyncUnavailable as exc:
+        log.warning("initial sync of integration %s not queued: Redis unavailable", integration.id)
+        if has_request_context():
+            flash(f"Connected, but the first import could not start. {exc}", "warning")
+        return None

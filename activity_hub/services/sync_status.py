@@ -1,0 +1,160 @@
+"""What the Connect page shows: each source's connection, its badge state and its recent runs.
+
+The badge is polled every two seconds by every open Connect page, so `badge_for` is one indexed query
+(the connection joined with its newest run) and the template is a cached file.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+
+from ..extensions import db
+from ..models import Activity, GitHubEvent, Integration, SyncRun
+from ..providers import SOURCES, is_registered
+from ..queues import RedisError, get_redis
+
+RUNS_SHOWN = 5
+
+
+@dataclass
+class Badge:
+    """One state of a source's badge; `polling` while a run is queued, running or waiting."""
+
+    slug: str
+    name: str
+    state: str  # not_connected, idle, queued, syncing, waiting, synced, failed, needs_reauth
+    integration: Integration | None = None
+    run: SyncRun | None = None
+    until: str = ""  # waiting: local HH:MM
+    ago: str = ""  # synced: "3 minutes ago"
+
+    @property
+    def polling(self) -> bool:
+        return self.state in ("queued", "syncing", "waiting")
+
+
+def connection_and_latest_run(user_id: int, slug: str) -> tuple[Integration | None, SyncRun | None]:
+    """The user's connection to `slug` and its newest run, in one query."""
+    row = db.session.execute(
+        select(Integration, SyncRun)
+        .outerjoin(SyncRun, SyncRun.integration_id == Integration.id)
+        .where(Integration.user_id == user_id, Integration.provider == slug)
+        .order_by(SyncRun.id.desc().nulls_last()).limit(1)
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def badge_for(user, slug: str, now: datetime | None = None) -> Badge:
+    integration, run = connection_and_latest_run(user.id, slug)
+    return badge_from(user, slug, integration, run, now)
+
+
+def badge_from(user, slug: str, integration, run, now: datetime | None = None) -> Badge:
+    badge = Badge(slug=slug, name=SOURCES[slug].name, state="not_connected", integration=integration, run=run)
+    if integration is None:
+        return badge
+    if integration.status == "needs_reauth" and not (run and run.active):
+        badge.state = "needs_reauth"
+    elif run is None:
+        badge.state = "idle"
+    elif run.status == "running":
+        badge.state = "syncing"
+    elif run.status in ("queued", "waiting"):
+        badge.state = run.status
+        if run.waiting_until:
+            badge.until = local_time(run.waiting_until, user.timezone)
+    elif run.status == "failed":
+        badge.state = "failed"
+    else:
+        badge.state = "synced"
+        badge.ago = time_ago(run.finished_at or run.created_at, now)
+    return badge
+
+
+def recent_runs(integration_id: int, limit: int = RUNS_SHOWN) -> list[SyncRun]:
+    return list(db.session.scalars(
+        select(SyncRun).where(SyncRun.integration_id == integration_id).order_by(SyncRun.id.desc()).limit(limit)
+    ))
+
+
+def cards_for(user) -> list[dict]:
+    """One card per source in catalogue order: its info, connection, badge and recent runs."""
+    integrations = {
+        i.provider: i for i in db.session.scalars(select(Integration).where(Integration.user_id == user.id))
+    }
+    cards = []
+    for slug, info in SOURCES.items():
+        integration = integrations.get(slug)
+        runs = recent_runs(integration.id) if integration else []
+        badge = badge_from(user, slug, integration, runs[0] if runs else None)
+        cards.append({"info": info, "registered": is_registered(slug), "integration": integration,
+                      "badge": badge, "runs": runs, "activity_count": _activity_count(user.id, slug) if integration else 0})
+    return cards
+
+
+def sync_available() -> bool:
+    try:
+        return bool(get_redis().ping())
+    except (RedisError, OSError):
+        return False
+
+
+def disconnect(user, slug: str, delete_activities: bool) -> int:
+    """Remove the connection (and its runs); optionally its activities too. Returns activities deleted."""
+    integration = db.session.scalar(
+        select(Integration).where(Integration.user_id == user.id, Integration.provider == slug)
+    )
+    if integration is None:
+        return 0
+    _cancel_jobs(integration.id)
+    db.session.delete(integration)
+    deleted = 0
+    if delete_activities:
+        deleted = db.session.execute(
+            delete(Activity).where(Activity.user_id == user.id, Activity.source == slug)
+        ).rowcount or 0
+        if slug == "github":
+            db.session.execute(delete(GitHubEvent).where(GitHubEvent.user_id == user.id))
+    db.session.commit()
+    return deleted
+
+
+def _cancel_jobs(integration_id: int) -> None:
+    """Drop queued or scheduled jobs of the connection; a running one finds its run gone and stops."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    for job_id in (f"sync-{integration_id}", f"sync-{integration_id}-resume"):
+        try:
+            job = Job.fetch(job_id, connection=get_redis())
+            if job.get_status(refresh=False) != "started":
+                job.delete()
+        except (NoSuchJobError, RedisError, OSError):  # nothing to cancel, or Redis is down
+            continue
+
+
+def _activity_count(user_id: int, slug: str) -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(
+        select(func.count()).select_from(Activity).where(Activity.user_id == user_id, Activity.source == slug)
+    ) or 0
+
+
+def local_time(instant: datetime, tz_name: str | None, fmt: str = "%H:%M") -> str:
+    return instant.astimezone(ZoneInfo(tz_name or "UTC")).strftime(fmt)
+
+
+def time_ago(instant: datetime | None, now: datetime | None = None) -> str:
+    if instant is None:
+        return ""
+    seconds = int(((now or datetime.now(UTC)) - instant).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
