@@ -1,0 +1,129 @@
+"""Connecting a source through a form (WakaTime, Codewars, Exercism): validate with one real request,
+then save the connection with its secret encrypted and queue the first import.
+
+Nothing is saved when validation fails; the error is written for the person filling in the form and
+never contains the secret they typed.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..crypto import mask, secret_box
+from ..extensions import db
+from ..models import Integration
+from ..providers import PROVIDERS
+from ..providers.base import Account, Credentials, ProviderError, RateLimited
+from ..providers.http import HttpClient
+from ..providers.wakatime import api_base
+
+VALIDATE_TIMEOUT = (5.0, 15.0)  # a person is waiting for the answer: no long reads, one retry
+
+
+@dataclass
+class FormSpec:
+    """What a source's connect form asks for; `secret` names the field that is encrypted at rest."""
+
+    fields: tuple[str, ...]
+    required: dict[str, str]  # field -> message when empty
+    secret: str | None = None
+    server: str | None = None  # the field with an optional API base (WakaTime-compatible servers)
+
+
+FORMS = {
+    "wakatime": FormSpec(("api_key", "server_url"), {"api_key": "Enter your WakaTime API key."}, "api_key",
+                         "server_url"),
+    "codewars": FormSpec(("username",), {"username": "Enter your Codewars username."}),
+    "exercism": FormSpec(("token",), {"token": "Enter your Exercism API token."}, "token"),
+}
+
+
+@dataclass
+class ConnectResult:
+    integration: Integration | None = None
+    error: str | None = None
+    values: dict = field(default_factory=dict)  # what to put back in the form (never the secret)
+
+
+def form_values(slug: str, form: Mapping) -> dict:
+    """The form's fields, stripped; the secret field is left out."""
+    spec = FORMS[slug]
+    return {name: (form.get(name) or "").strip() for name in spec.fields if name != spec.secret}
+
+
+def credentials_from(slug: str, form: Mapping) -> Credentials:
+    """Credentials from a connect form; raises ProviderError for a server URL that is not a web address."""
+    spec = FORMS[slug]
+    secret = (form.get(spec.secret) or "").strip() if spec.secret else None
+    server = (form.get(spec.server) or "").strip() if spec.server else ""
+    account = (form.get("username") or "").strip() or None
+    return Credentials(secret=secret or None, account=account, base_url=api_base(server) if server else None)
+
+
+def validate(slug: str, credentials: Credentials) -> Account:
+    """One real request to the provider with a short timeout; raises ProviderError with a message in words."""
+    cls = PROVIDERS[slug]
+    config = current_app.config
+    default_base = config[f"{slug.upper()}_API_URL"]
+    timeout = (VALIDATE_TIMEOUT[0], min(VALIDATE_TIMEOUT[1], float(config.get("HTTP_TIMEOUT", 30))))
+    options = {"retries": int(config.get("CONNECT_HTTP_RETRIES", 1)), "backoff": 0.5, "timeout": timeout}
+    make_http = getattr(cls, "http_client", None)
+    http = (make_http(credentials, default_base, **options) if make_http
+            else HttpClient(credentials.base_url or default_base, **options))
+    with http:
+        return cls(http, credentials, {}).validate()
+
+
+def connect_with_form(user, slug: str, form: Mapping) -> ConnectResult:
+    """Validate the form's credentials, then create (or renew) the user's connection and queue its backfill."""
+    if slug not in FORMS or slug not in PROVIDERS:
+        return ConnectResult(error="This source cannot be connected with a form.")
+    spec = FORMS[slug]
+    result = ConnectResult(values=form_values(slug, form))
+    missing = [message for name, message in spec.required.items() if not (form.get(name) or "").strip()]
+    if missing:
+        result.error = " ".join(missing)
+        return result
+    try:
+        credentials = credentials_from(slug, form)
+        account = validate(slug, credentials)
+    except RateLimited as exc:
+        result.error = f"{PROVIDERS[slug].name} is limiting requests right now; try again after {exc.retry_at:%H:%M} UTC."
+        return result
+    except ProviderError as exc:
+        result.error = str(exc)
+        return result
+    result.integration = save_connection(user, slug, credentials, account)
+    from . import sync  # the engine imports providers; imported here to keep this module light
+
+    sync.start_initial_sync(result.integration)
+    return result
+
+
+def save_connection(user, slug: str, credentials: Credentials, account: Account) -> Integration:
+    """Create or renew the connection; a different account than before starts from an empty cursor."""
+    integration = _find(user.id, slug)
+    if integration is None:
+        integration = Integration(user_id=user.id, provider=slug)
+        db.session.add(integration)
+    elif (integration.account_id, integration.base_url) != (account.id, credentials.base_url):
+        integration.cursor = None
+    integration.account_id = account.id[:100] or None
+    integration.account_name = account.name[:200]
+    integration.base_url = credentials.base_url
+    integration.credentials_encrypted = secret_box().encrypt(credentials.secret) if credentials.secret else None
+    integration.secret_tail = mask(credentials.secret).removeprefix("••••") or None
+    integration.status, integration.last_error = "connected", None
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same form submitted twice at once: the other request saved it
+        db.session.rollback()
+        integration = _find(user.id, slug)
+    return integration
+
+
+def _find(user_id: int, slug: str) -> Integration | None:
+    return db.session.scalar(select(Integration).where(Integration.user_id == user_id, Integration.provider == slug))
