@@ -1,21 +1,33 @@
-"""Uploaded CSV files: kept with their content so a worker on another host can read them; undoable."""
+"""Uploaded CSV files: kept with their content so a worker on another host can read them; undoable.
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text
+A batch moves through: `uploaded` (stored, validation queued) -> `validating` -> `previewed` (counts and
+first errors known) or `rejected` (the file as a whole cannot be read) -> `queued` -> `importing` ->
+`imported`, and later `undoing` -> `undone`. A failed import is rolled back and ends `failed` (it can be
+started again). Cancelling a preview deletes the batch: nothing was imported, so nothing else goes.
+"""
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
 
-BATCH_STATUSES = ("uploaded", "validating", "previewed", "importing", "imported", "failed", "undone")
+BATCH_STATUSES = (
+    "uploaded", "validating", "previewed", "rejected", "queued", "importing", "imported", "failed",
+    "undoing", "undone",
+)
+RUNNING_STATUSES = ("uploaded", "validating", "queued", "importing", "undoing")
 
 
 class ImportBatch(db.Model):
     __tablename__ = "import_batches"
+    __table_args__ = (Index("ix_import_batches_user_created", "user_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(String(255))
     file_hash: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
     content: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(16), default="uploaded")
     total_rows: Mapped[int] = mapped_column(Integer, default=0)
@@ -23,10 +35,22 @@ class ImportBatch(db.Model):
     duplicate_count: Mapped[int] = mapped_column(Integer, default=0)
     invalid_count: Mapped[int] = mapped_column(Integer, default=0)
     imported_count: Mapped[int] = mapped_column(Integer, default=0)
+    undone_count: Mapped[int] = mapped_column(Integer, default=0)
     progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list | None] = mapped_column(JSON)
     warnings: Mapped[list | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     job_id: Mapped[str | None] = mapped_column(String(100))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     finished_at = mapped_column(UTCDateTime)
+    undone_at = mapped_column(UTCDateTime)
+
+    @property
+    def running(self) -> bool:
+        return self.status in RUNNING_STATUSES
+
+    @property
+    def valid_count(self) -> int:
+        return self.new_count + self.duplicate_count

@@ -12,6 +12,9 @@ from datetime import date
 MAX_MINUTES = 1440
 MAX_TITLE = 200
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+MINUTES_RE = re.compile(r"[+-]?[0-9]+")
+SPACES_RE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class CleanRow:
 
 
 def normalise_service(value: str) -> str:
-    return re.sub(r"\s+", "-", value.strip().lower())
+    return SPACES_RE.sub("-", value.strip().lower())
 
 
 def validate_row(raw: dict, today: date) -> tuple[CleanRow | None, list[RowError]]:
@@ -83,7 +86,7 @@ def _parse_date(value: str, today: date, errors: list[RowError]) -> date | None:
     if not value:
         errors.append(RowError("date", value, "is empty; write the day as YYYY-MM-DD, e.g. 2025-03-14"))
         return None
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not DATE_RE.fullmatch(value):
         errors.append(RowError("date", value, "is not a date written as YYYY-MM-DD"))
         return None
     try:
@@ -102,7 +105,7 @@ def _parse_minutes(value: str, errors: list[RowError]) -> int | None:
     if not value:
         errors.append(RowError("minutes", value, "is empty; write whole minutes, e.g. 25"))
         return None
-    if not re.fullmatch(r"[+-]?\d+", value):
+    if not MINUTES_RE.fullmatch(value):
         errors.append(RowError("minutes", value, "is not a whole number"))
         return None
     minutes = int(value)

@@ -1,0 +1,184 @@
+"""A user's import batches as the Upload page sees them: store an upload, start each step, list, discard,
+and the two CSV downloads (the template and a batch's invalid rows)."""
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from flask import current_app
+from rq import Callback, Retry
+from sqlalchemy import delete, select, update
+
+from ..extensions import db
+from ..models import ImportBatch, User
+from ..queues import RedisError, get_queue
+from .csv_import import preview_batch, scan, user_today
+from .csv_parse import CsvFileError
+from .rows import COLUMN_NAMES, EXAMPLE_ROWS
+
+INLINE_MAX_BYTES = 1024 * 1024
+JOB_TIMEOUT = 60 * 60
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
+NUMBER_RE = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+class QueueUnavailable(RuntimeError):
+    """The job queue (Redis) did not answer, so a background step could not start."""
+
+
+def template_csv() -> str:
+    """The downloadable template, generated from the same column list the parser reads."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(COLUMN_NAMES)
+    writer.writerows(EXAMPLE_ROWS)
+    return buf.getvalue()
+
+
+def store_upload(user_id: int, filename: str, stream: BinaryIO) -> ImportBatch:
+    """Keep the uploaded file with a new batch (workers on other hosts read it from there)."""
+    content = stream.read()
+    batch = ImportBatch(
+        user_id=user_id, filename=_clean_filename(filename), file_hash=hashlib.sha256(content).hexdigest(),
+        size_bytes=len(content), content=content, status="uploaded",
+    )
+    db.session.add(batch)
+    db.session.commit()
+    return batch
+
+
+def inline_limit() -> int:
+    return int(current_app.config.get("CSV_INLINE_MAX_BYTES") or INLINE_MAX_BYTES)
+
+
+def check_upload(batch: ImportBatch) -> ImportBatch:
+    """Small files are checked at once; larger ones by a worker job (the page shows its progress)."""
+    if batch.size_bytes <= inline_limit():
+        return preview_batch(batch.id)
+    from ..jobs.imports import preview_batch_job, preview_failed
+
+    _enqueue(batch, preview_batch_job, preview_failed, from_status="uploaded", to_status="uploaded")
+    return batch
+
+
+def start_import(batch: ImportBatch) -> bool:
+    """Queue the import of a previewed (or failed) batch; False if it was not in a state to start."""
+    from ..jobs.imports import import_batch_job, import_failed
+
+    return _enqueue(batch, import_batch_job, import_failed, from_status=("previewed", "failed"), to_status="queued")
+
+
+def start_undo(batch: ImportBatch) -> bool:
+    """Queue the undo of an imported batch; False if it was not imported."""
+    from ..jobs.imports import undo_batch_job, undo_failed
+
+    return _enqueue(batch, undo_batch_job, undo_failed, from_status="imported", to_status="undoing")
+
+
+def _enqueue(batch: ImportBatch, func, on_failure, from_status, to_status: str) -> bool:
+    """Move the batch to `to_status` only if it is still in `from_status` (a double click starts one job)."""
+    allowed = (from_status,) if isinstance(from_status, str) else from_status
+    previous = batch.status
+    if previous not in allowed:
+        return False
+    moved = db.session.execute(
+        update(ImportBatch).where(ImportBatch.id == batch.id, ImportBatch.status == previous)
+        .values(status=to_status, progress_done=0, error=None)
+    ).rowcount
+    db.session.commit()
+    if not moved:
+        return False
+    try:
+        job = get_queue("imports").enqueue(
+            func, batch.id, retry=Retry(max=2), job_timeout=JOB_TIMEOUT, result_ttl=3600,
+            failure_ttl=7 * 24 * 3600, on_failure=Callback(on_failure),
+        )
+    except (RedisError, OSError) as exc:
+        db.session.execute(update(ImportBatch).where(ImportBatch.id == batch.id).values(status=previous))
+        db.session.commit()
+        raise QueueUnavailable("The background worker queue is not reachable right now. Try again in a minute.") from exc
+    db.session.execute(update(ImportBatch).where(ImportBatch.id == batch.id).values(job_id=job.id))
+    db.session.commit()
+    db.session.refresh(batch)
+    return True
+
+
+def discard_batch(batch: ImportBatch) -> bool:
+    """Cancel a batch that imported nothing: delete it and its stored file."""
+    if batch.status not in ("uploaded", "previewed", "rejected", "failed", "undone"):
+        return False
+    db.session.execute(delete(ImportBatch).where(ImportBatch.id == batch.id, ImportBatch.status == batch.status))
+    db.session.commit()
+    return True
+
+
+def user_batch(user_id: int, batch_id: int) -> ImportBatch | None:
+    """The batch if it belongs to this user, else None (the view answers 404)."""
+    return db.session.scalar(select(ImportBatch).where(ImportBatch.id == batch_id, ImportBatch.user_id == user_id))
+
+
+def user_batches(user_id: int, limit: int = 50) -> list[ImportBatch]:
+    """The user's batches, newest first, without loading the stored files."""
+    from sqlalchemy.orm import defer
+
+    return list(db.session.scalars(
+        select(ImportBatch).options(defer(ImportBatch.content)).where(ImportBatch.user_id == user_id)
+        .order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc()).limit(limit)
+    ))
+
+
+def invalid_rows_csv(batch: ImportBatch) -> Iterator[str]:
+    """Every invalid row of the file with an extra `error` column, streamed, ready to fix and re-upload."""
+    today = user_today(db.session.get(User, batch.user_id))
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow([*COLUMN_NAMES, "error"])
+    _, rows = scan(batch, today)
+    try:
+        for row in rows:
+            if row.errors:
+                reason = "; ".join(f"line {row.line}: {e.column} {_quote(e.value)} {e.reason}" for e in row.errors)
+                writer.writerow([_safe_cell(row.raw.get(name, "")) for name in COLUMN_NAMES] + [_safe_cell(reason)])
+                if buf.tell() > 64 * 1024:
+                    yield _drain(buf)
+    except CsvFileError as exc:
+        writer.writerow(["", "", "", "", _safe_cell(str(exc))])
+    yield _drain(buf)
+
+
+def local_time(user: User, instant) -> str:
+    """An instant as the user's local date and time, for lists."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        zone = ZoneInfo(user.timezone or "UTC")
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M") if instant else ""
+
+
+def _safe_cell(value: str) -> str:
+    """Keep spreadsheets from running a cell as a formula (OWASP CSV injection); plain numbers stay."""
+    if value.startswith(FORMULA_START) and not NUMBER_RE.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _quote(value: str) -> str:
+    return f'"{value}"' if value else "(empty)"
+
+
+def _drain(buf: io.StringIO) -> str:
+    text = buf.getvalue()
+    buf.seek(0)
+    buf.truncate()
+    return text
+
+
+def _clean_filename(name: str | None) -> str:
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    name = "".join(ch for ch in name if ch.isprintable())
+    return (name or "upload.csv")[:255]

@@ -1,0 +1,191 @@
+"""Reading an activity CSV as a stream: encoding checks, delimiter sniffing, header matching, row validation
+against `services/rows.py`, and the natural key that makes re-imports idempotent.
+
+Nothing here touches the database or Flask, and nothing holds the file's rows in memory: rows are
+yielded one at a time from a binary stream. The only per-file state is `OccurrenceCounter`, one small
+integer per distinct row.
+"""
+
+import codecs
+import csv
+import hashlib
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import BinaryIO
+
+from .rows import COLUMN_NAMES, COLUMNS, CleanRow, RowError, validate_row
+
+SNIFF_BYTES = 64 * 1024
+DELIMITERS = (",", ";", "\t")
+REQUIRED = tuple(c.name for c in COLUMNS if c.required)
+csv.field_size_limit(1024 * 1024)
+
+
+class CsvFileError(ValueError):
+    """The file as a whole cannot be read; the message says why, in words a person can act on."""
+
+
+@dataclass
+class Layout:
+    """Where each known column sits in the file, and what else the header named."""
+
+    delimiter: str
+    positions: dict[str, int]
+    extra: list[str] = field(default_factory=list)
+    repeated: list[str] = field(default_factory=list)
+
+    def warnings(self) -> list[str]:
+        notes = []
+        if self.extra:
+            names = ", ".join(f'"{n}"' for n in self.extra)
+            notes.append(f"Ignored extra column{'s' if len(self.extra) > 1 else ''}: {names}.")
+        for name in self.repeated:
+            notes.append(f'The column "{name}" appears more than once; the first one is used.')
+        if self.delimiter == ";":
+            notes.append("Read as a semicolon-separated file.")
+        elif self.delimiter == "\t":
+            notes.append("Read as a tab-separated file.")
+        return notes
+
+
+@dataclass
+class ParsedRow:
+    """One data row: its first line in the file, the raw values, and either a clean row + key or errors."""
+
+    line: int
+    raw: dict
+    clean: CleanRow | None
+    errors: list[RowError]
+    key: str | None = None
+
+
+def check_head(head: bytes) -> None:
+    """Reject files that are clearly not UTF-8 CSV text, from their first bytes."""
+    if not head.strip(b" \t\r\n" + codecs.BOM_UTF8):
+        raise CsvFileError("The file is empty. Download the template to see what a file should contain.")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise CsvFileError("The file is saved as UTF-16 text. Save it again as “CSV UTF-8” and upload that.")
+    if b"\x00" in head:
+        raise CsvFileError("This is not a text file (it contains binary data). Upload a .csv file saved as UTF-8.")
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(head, final=False)
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(head[: exc.start].count(b"\n") + 1) from None
+
+
+def sniff_delimiter(head: bytes) -> str:
+    """Comma unless the header line has more semicolons or tabs (spreadsheet locales write `;`)."""
+    first_line = head.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()[0] if head.strip() else ""
+    counts = {d: first_line.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
+
+
+def read_layout(header: list[str], delimiter: str) -> Layout:
+    """Match header names case-insensitively and trimmed; a missing required column rejects the file."""
+    names = [h.strip().lstrip("\ufeff").strip().lower() for h in header]
+    positions: dict[str, int] = {}
+    extra, repeated = [], []
+    for index, name in enumerate(names):
+        if name in COLUMN_NAMES:
+            if name in positions:
+                repeated.append(name)
+            else:
+                positions[name] = index
+        elif name:
+            extra.append(header[index].strip())
+    missing = [c for c in REQUIRED if c not in positions]
+    if missing:
+        quoted = " and ".join(f'"{m}"' for m in missing)
+        found = ", ".join(f'"{n}"' for n in names if n) or "nothing"
+        raise CsvFileError(
+            f"The header has no {quoted} column{'s' if len(missing) > 1 else ''}. The first line must name the "
+            f"columns {', '.join(COLUMN_NAMES)} (title may be left out); this file's first line names {found}."
+        )
+    return Layout(delimiter, positions, extra, repeated)
+
+
+class OccurrenceCounter:
+    """Numbers identical rows within one file (1, 2, ...), keyed by a 64-bit digest to stay small."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, int] = {}
+
+    def key_for(self, row: CleanRow) -> str:
+        digest = row_digest(row)
+        slot = int.from_bytes(digest[:8], "big")
+        occurrence = self._seen.get(slot, 0) + 1
+        self._seen[slot] = occurrence
+        return f"{digest.hex()}-{occurrence}"
+
+
+def row_digest(row: CleanRow) -> bytes:
+    """The identity of a normalised row: day, service slug, minutes and case-folded title."""
+    text = f"{row.date.isoformat()}\x1f{row.service}\x1f{row.minutes}\x1f{row.title.casefold()}"
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def natural_key(row: CleanRow, occurrence: int) -> str:
+    """The `external_id` of the `occurrence`-th identical row of a file."""
+    return f"{row_digest(row).hex()}-{occurrence}"
+
+
+def iter_rows(open_stream: Callable[[], BinaryIO], today: date, max_rows: int | None = None,
+              layout_out: list | None = None) -> Iterator[ParsedRow]:
+    """Yield every data row of the file, validated and keyed. Raises CsvFileError for whole-file problems.
+
+    `open_stream` is called twice: once for the first bytes (encoding and delimiter), once to parse.
+    """
+    with open_stream() as probe:
+        head = probe.read(SNIFF_BYTES)
+    check_head(head)
+    delimiter = sniff_delimiter(head)
+    with open_stream() as binary:
+        text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+        reader = csv.reader(text, delimiter=delimiter)
+        layout = None
+        counter = OccurrenceCounter()
+        count = 0
+        last_line = 0
+        try:
+            for values in reader:
+                line, last_line = last_line + 1, reader.line_num
+                if not any(v.strip() for v in values):
+                    continue
+                if layout is None:
+                    layout = read_layout(values, delimiter)
+                    if layout_out is not None:
+                        layout_out.append(layout)
+                    continue
+                count += 1
+                if max_rows is not None and count > max_rows:
+                    raise CsvFileError(
+                        f"The file has more than {max_rows:,} rows, the most one upload may hold. "
+                        "Split it into smaller files and upload them one after another."
+                    )
+                raw = {name: (values[pos] if pos < len(values) else "") for name, pos in layout.positions.items()}
+                clean, errors = validate_row(raw, today)
+                yield ParsedRow(line, raw, clean, errors, counter.key_for(clean) if clean else None)
+        except UnicodeDecodeError:
+            raise _not_utf8(last_line + 1) from None
+        except csv.Error as exc:
+            raise CsvFileError(f"Line {last_line + 1} cannot be read as CSV ({exc}). Check its quotes.") from None
+    if layout is None:
+        raise CsvFileError("The file is empty. Download the template to see what a file should contain.")
+    if count == 0:
+        raise CsvFileError("The file has a header but no rows. Add one row per session under the header.")
+
+
+def _not_utf8(line: int) -> CsvFileError:
+    return CsvFileError(
+        f"The file is not UTF-8 text (line {line} has bytes that are not UTF-8). "
+        "In your spreadsheet choose “Save as… CSV UTF-8” and upload that file."
+    )
+
+
+def first_error_text(row: ParsedRow) -> str:
+    """All of a row's errors in one sentence, for the invalid-rows download."""
+    return "; ".join(f"line {row.line}, {e}" for e in row.errors)

@@ -1,0 +1,152 @@
+"""CSV import benchmark: the project's validate + import against a plain sqlite3 executemany floor.
+
+Run from the project root: `.venv/bin/python bench/csv_import.py [--rows 100000,1000000]`.
+Everything happens in a temporary folder on a temporary SQLite database; nothing leaves the machine.
+
+For each size it generates a CSV file, stores it in an import batch exactly as an upload does, then runs
+the preview (validate + duplicate count) and the import in a fresh child process through the same
+service functions the RQ jobs call, and reports that process's peak resident memory. The floor is
+`sqlite3.executemany` of the same rows (already parsed and keyed) into a table with the same unique
+index, in one transaction, with the same pragmas.
+"""
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SERVICES = ("duolingo", "khan-academy", "codecademy", "brilliant", "coursera", "anki", "leetcode")
+TOPICS = ("Spanish: past tense", "Linear algebra", "Learn SQL, lesson 4", "Graphs", "Review", "Kanji deck")
+
+
+def write_csv(path: Path, rows: int) -> None:
+    """A realistic export: dates over ~3 years, some identical sessions on the same day, quoted titles."""
+    rnd = random.Random(rows)
+    start = date.today() - timedelta(days=1100)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["date", "service", "minutes", "title"])
+        for i in range(rows):
+            day = start + timedelta(days=rnd.randrange(1095))
+            service = SERVICES[i % len(SERVICES)]
+            title = f"{TOPICS[rnd.randrange(len(TOPICS))]} #{rnd.randrange(400)}"
+            out.writerow([day.isoformat(), service, rnd.randint(5, 120), title])
+
+
+def make_app(db_path: Path):
+    os.environ.setdefault("INSTANCE_PATH", str(db_path.parent / "instance"))
+    from activity_hub import create_app
+
+    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+                       "REDIS_URL": "redis://127.0.0.1:1/0", "CSV_MAX_ROWS": 2_000_000})
+
+
+def store_batch(db_path: Path, csv_path: Path) -> int:
+    """Create the schema and a user, and store the file in a batch the way an upload does."""
+    from activity_hub.extensions import db
+    from activity_hub.models import User
+    from activity_hub.services.csv_batches import store_upload
+
+    app = make_app(db_path)
+    with app.app_context():
+        db.create_all()
+        user = db.session.query(User).first()
+        if user is None:
+            user = User(email="bench@example.org", timezone="UTC")
+            db.session.add(user)
+            db.session.commit()
+        with csv_path.open("rb") as fh:
+            batch = store_upload(user.id, csv_path.name, fh)
+        return batch.id
+
+
+def child(db_path: Path, batch_id: int) -> None:
+    """Preview and import one batch; print timings and this process's peak memory as JSON."""
+    from activity_hub.services.csv_import import import_batch, preview_batch
+
+    app = make_app(db_path)
+    with app.app_context():
+        t0 = time.perf_counter()
+        batch = preview_batch(batch_id)
+        t1 = time.perf_counter()
+        batch.status = "queued"
+        from activity_hub.extensions import db
+
+        db.session.commit()
+        batch = import_batch(batch_id)
+        t2 = time.perf_counter()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({"validate": t1 - t0, "import": t2 - t1, "status": batch.status,
+                          "imported": batch.imported_count, "rows": batch.total_rows, "peak_mb": peak}))
+
+
+def plain_sqlite(db_dir: Path, csv_path: Path) -> tuple[int, float]:
+    """The floor: executemany of the same parsed and keyed rows into a table with the same unique index."""
+    from activity_hub.services.csv_parse import iter_rows
+
+    rows = []
+    now = "2026-01-01 00:00:00"
+    for row in iter_rows(lambda: csv_path.open("rb"), date.today(), None):
+        c = row.clean
+        rows.append((1, c.service, c.date.isoformat(), c.minutes, c.title, "csv", row.key, 1, 0, now, now))
+    path = db_dir / "plain.db"
+    path.unlink(missing_ok=True)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE TABLE activities (id INTEGER PRIMARY KEY, user_id INT, service TEXT, date DATE, "
+                 "minutes INT, title TEXT, source TEXT, external_id TEXT, import_batch_id INT, hidden INT, "
+                 "created_at TEXT, updated_at TEXT, UNIQUE (user_id, source, external_id))")
+    t0 = time.perf_counter()
+    with conn:
+        conn.executemany("INSERT INTO activities (user_id, service, date, minutes, title, source, external_id, "
+                         "import_batch_id, hidden, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+    elapsed = time.perf_counter() - t0
+    conn.close()
+    return len(rows), elapsed
+
+
+def run(sizes: list[int]) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-csv-") as tmp:
+        tmpdir = Path(tmp)
+        print(f"{'rows':>10} {'validate s':>10} {'import s':>9} {'total s':>8} {'rows/s':>9} "
+              f"{'import r/s':>10} {'sqlite3 r/s':>11} {'ratio':>6} {'imp ratio':>9} {'peak MB':>8}")
+        for n in sizes:
+            csv_path = tmpdir / f"activities-{n}.csv"
+            write_csv(csv_path, n)
+            db_path = tmpdir / f"bench-{n}.db"
+            batch_id = store_batch(db_path, csv_path)
+            out = subprocess.run([sys.executable, __file__, "--child", str(db_path), str(batch_id)],
+                                 capture_output=True, text=True, check=True, cwd=ROOT)
+            res = json.loads(out.stdout.strip().splitlines()[-1])
+            floor_rows, floor_s = plain_sqlite(tmpdir, csv_path)
+            total = res["validate"] + res["import"]
+            rate, import_rate, floor_rate = n / total, n / res["import"], floor_rows / floor_s
+            print(f"{n:>10,} {res['validate']:>10.2f} {res['import']:>9.2f} {total:>8.2f} {rate:>9,.0f} "
+                  f"{import_rate:>10,.0f} {floor_rate:>11,.0f} {rate / floor_rate:>6.2f} "
+                  f"{import_rate / floor_rate:>9.2f} {res['peak_mb']:>8.0f}")
+            assert res["status"] == "imported" and res["imported"] == n, res
+            csv_path.unlink()
+        print("targets: ratio >= 0.3, 100,000 rows validated + imported in < 5 s, 1,000,000-row peak < 250 MB")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", default="100000,1000000", help="comma-separated file sizes")
+    parser.add_argument("--child", nargs=2, metavar=("DB", "BATCH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(Path(args.child[0]), int(args.child[1]))
+    else:
+        run([int(x) for x in args.rows.split(",")])
