@@ -1,7 +1,9 @@
 """Chart geometry for server-rendered SVG: a stable colour per service, the day heatmap, the weekly bars."""
 
+import bisect
 import colorsys
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -72,21 +74,16 @@ class Heatmap:
     cell: int = CELL
 
 
-def _thresholds(values: list[int]) -> list[int]:
-    """Upper bounds of levels 1-3 (level 4 is above), at the quartiles of the active days."""
-    if not values:
-        return [0, 0, 0]
+def _leveller(values: list[int]):
+    """Level 1-4 by where a day stands among the active days (its quartile); the busiest day is always 4."""
     ordered = sorted(values)
-    return [ordered[min(len(ordered) - 1, (len(ordered) * q) // 4)] for q in (1, 2, 3)]
 
+    def level(minutes: int) -> int:
+        if minutes <= 0 or not ordered:
+            return 0
+        return max(1, math.ceil(4 * bisect.bisect_right(ordered, minutes) / len(ordered)))
 
-def _level(minutes: int, bounds: list[int]) -> int:
-    if minutes <= 0:
-        return 0
-    for level, bound in enumerate(bounds, start=1):
-        if minutes <= bound:
-            return level
-    return 4
+    return level
 
 
 def heatmap(totals: dict[date, dict[str, int]], end: date, f) -> Heatmap:
@@ -95,18 +92,18 @@ def heatmap(totals: dict[date, dict[str, int]], end: date, f) -> Heatmap:
     first -= timedelta(days=first.weekday())
     days = [first + timedelta(days=i) for i in range((end - first).days + 1)]
     day_minutes = {d: sum(totals[d].values()) for d in days if d in totals}
-    bounds = _thresholds([m for m in day_minutes.values() if m > 0])
+    level_of = _leveller([m for m in day_minutes.values() if m > 0])
     cells = []
     for day in days:
         col, row = (day - first).days // 7, day.weekday()
         minutes = day_minutes.get(day, 0)
         tip = f"{day:%a} {day.day} {day:%b %Y}: "
         tip += f"{hours_minutes(minutes)} ({_breakdown(totals[day])})" if minutes else "no activity"
-        cells.append(HeatCell(day, LEFT + col * STEP, TOP + row * STEP, _level(minutes, bounds), minutes, tip,
+        cells.append(HeatCell(day, LEFT + col * STEP, TOP + row * STEP, level_of(minutes), minutes, tip,
                               f.contains(day)))
     columns = (end - first).days // 7 + 1
     months = _month_labels(first, end)
-    legend = _legend(bounds)
+    legend = _legend(day_minutes.values(), level_of)
     weekdays = [(TOP + r * STEP + CELL - 2, name) for r, name in ((0, "Mon"), (2, "Wed"), (4, "Fri"))]
     return Heatmap(cells, months, weekdays, LEFT + columns * STEP, TOP + 7 * STEP, legend,
                    sum(day_minutes.values()), sum(1 for m in day_minutes.values() if m > 0), first, end)
@@ -121,13 +118,18 @@ def _month_labels(first: date, end: date) -> list[tuple[int, str]]:
     return [(LEFT + col * STEP, label) for col, label in columns]
 
 
-def _legend(bounds: list[int]) -> list[tuple[int, str]]:
-    low = 1
+def _legend(values, level_of) -> list[tuple[int, str]]:
+    """What each shade means in minutes, from the days actually shown."""
+    spans: dict[int, list[int]] = {}
+    for minutes in values:
+        if minutes > 0:
+            span = spans.setdefault(level_of(minutes), [minutes, minutes])
+            span[0], span[1] = min(span[0], minutes), max(span[1], minutes)
     legend = [(0, "no activity")]
-    for level, bound in enumerate(bounds, start=1):
-        legend.append((level, f"{hours_minutes(low)} to {hours_minutes(max(bound, low))}"))
-        low = max(bound, low) + 1
-    legend.append((4, f"more than {hours_minutes(low - 1)}" if low > 1 else "any activity"))
+    for level in range(1, 5):
+        low, high = spans.get(level, (None, None))
+        text = "no day" if low is None else hours_minutes(low) if low == high else f"{hours_minutes(low)} to {hours_minutes(high)}"
+        legend.append((level, text))
     return legend
 
 

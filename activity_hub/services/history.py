@@ -189,7 +189,7 @@ def live_state(user_id: int) -> tuple[list[str], str]:
             Integration.id.in_({r.integration_id for r in running}), Integration.user_id == user_id))
         labels = [SOURCE_LABELS.get(n, n.title()) for n in names]
     importing = db.session.scalars(select(ImportBatch.filename).where(
-        ImportBatch.user_id == user_id, ImportBatch.status == "importing")).all()
+        ImportBatch.user_id == user_id, ImportBatch.status.in_(("queued", "importing", "undoing")))).all()
     labels += [f"“{name}”" for name in importing]
     run_stamp = db.session.execute(select(func.count(), func.max(SyncRun.finished_at)).where(
         SyncRun.user_id == user_id, SyncRun.finished_at.is_not(None))).one()
