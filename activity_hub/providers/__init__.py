@@ -44,9 +44,18 @@ def is_registered(slug: str) -> bool:
 
 def build_provider(slug: str, credentials: Credentials, *, base_url: str, timeout: tuple[float, float],
                    retries: int = 3, backoff: float = 0.5, options: dict | None = None) -> Provider:
-    """A provider instance with its own HTTP session (one per run). Raises KeyError for an unknown slug."""
+    """A provider instance with its own HTTP session (one per run). Raises KeyError for an unknown slug.
+
+    A provider class may define `http_client(credentials, default_base_url, **http_options)` to add its
+    authentication (headers, Basic auth) or resolve its base URL; otherwise a plain client is used.
+    """
     cls = PROVIDERS[slug]
-    http = HttpClient(credentials.base_url or base_url, timeout=timeout, retries=retries, backoff=backoff)
+    http_options = {"timeout": timeout, "retries": retries, "backoff": backoff}
+    make_http = getattr(cls, "http_client", None)
+    if make_http is not None:
+        http = make_http(credentials, base_url, **http_options)
+    else:
+        http = HttpClient(credentials.base_url or base_url, **http_options)
     return cls(http, credentials, options)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Integration
 from ..providers import SOURCES
-from ..services import sync, sync_status
+from ..services import connections, sync, sync_status
 
 bp = Blueprint("connect", __name__, url_prefix="/connect")
 
@@ -35,6 +35,22 @@ def _is_htmx() -> bool:
 def index():
     available = sync_status.sync_available()
     return render_template("connect/page.html", cards=sync_status.cards_for(current_user), available=available)
+
+
+@bp.post("/<slug>/connect")
+@login_required
+def connect_form(slug):
+    """Connect a source through its form (API key, username...); errors re-render the page in place."""
+    info = _source(slug)
+    result = connections.connect_with_form(current_user, slug, request.form)
+    if result.error:
+        return render_template(
+            "connect/page.html", cards=sync_status.cards_for(current_user), available=sync_status.sync_available(),
+            form_errors={slug: result.error}, form_values={slug: result.values},
+        )
+    account = result.integration.account_name
+    flash(f"{info.name} connected{f' as {account}' if account else ''}. The first import has started.", "success")
+    return redirect(url_for("connect.index") + f"#source-{slug}")
 
 
 @bp.get("/<slug>/badge")
