@@ -15,20 +15,27 @@ log = logging.getLogger(__name__)
 
 def preview_batch_job(batch_id: int) -> str:
     """Validate a large upload and count what an import would do."""
-    batch = csv_import.preview_batch(batch_id)
-    return batch.status if batch else "gone"
+    return _run(csv_import.preview_batch, batch_id)
 
 
 def import_batch_job(batch_id: int) -> str:
     """Import a previewed batch; a retry completes what a failed attempt started."""
-    batch = csv_import.import_batch(batch_id)
-    return batch.status if batch else "gone"
+    return _run(csv_import.import_batch, batch_id)
 
 
 def undo_batch_job(batch_id: int) -> str:
     """Remove the rows a batch added."""
-    batch = csv_import.undo_batch(batch_id)
-    return batch.status if batch else "gone"
+    return _run(csv_import.undo_batch, batch_id)
+
+
+def _run(step, batch_id: int) -> str:
+    """Each attempt starts and ends with a clean session, so a failed attempt cannot leak into the next."""
+    db.session.remove()
+    try:
+        batch = step(batch_id)
+        return batch.status if batch else "gone"
+    finally:
+        db.session.remove()
 
 
 def _last_attempt(job) -> bool:

@@ -170,7 +170,7 @@ def iter_rows(open_stream: Callable[[], BinaryIO], today: date, max_rows: int | 
                 clean, errors = validate_row(raw, today)
                 yield ParsedRow(line, raw, clean, errors, counter.key_for(clean) if clean else None)
         except UnicodeDecodeError:
-            raise _not_utf8(last_line + 1) from None
+            raise _not_utf8(_first_bad_line(open_stream)) from None
         except csv.Error as exc:
             raise CsvFileError(f"Line {last_line + 1} cannot be read as CSV ({exc}). Check its quotes.") from None
     if layout is None:
@@ -179,13 +179,21 @@ def iter_rows(open_stream: Callable[[], BinaryIO], today: date, max_rows: int | 
         raise CsvFileError("The file has a header but no rows. Add one row per session under the header.")
 
 
+def _first_bad_line(open_stream: Callable[[], BinaryIO]) -> int:
+    """The physical line holding the first byte that is not UTF-8 (a newline byte never sits inside a
+    UTF-8 character, so lines can be checked one by one); only called once decoding has failed."""
+    with open_stream() as binary:
+        for number, line in enumerate(binary, 1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 1
+
+
 def _not_utf8(line: int) -> CsvFileError:
     return CsvFileError(
         f"The file is not UTF-8 text (line {line} has bytes that are not UTF-8). "
         "In your spreadsheet choose “Save as… CSV UTF-8” and upload that file."
     )
 
-
-def first_error_text(row: ParsedRow) -> str:
-    """All of a row's errors in one sentence, for the invalid-rows download."""
-    return "; ".join(f"line {row.line}, {e}" for e in row.errors)
