@@ -147,6 +147,7 @@ class FakeEvents:
         self.script: list[Response] = []
         self.requests: list[dict] = []
         self.gate: threading.Event | None = None
+        self.gate_page: int | None = None  # only this page waits for the gate (None: every request)
         self.link_past_cap = False
         self.lock = threading.Lock()
         for path in (f"/api/users/{login}/events", f"/api/user/{user_id}/events"):
@@ -167,8 +168,8 @@ class FakeEvents:
             canned = self.script.pop(0) if self.script else None
         if self.delay:
             time.sleep(self.delay)
-        if self.gate is not None:
-            self.gate.wait(60)
+        if self.gate is not None and self.gate_page in (None, int(request.args.get("page", 1))):
+            self.gate.wait(120)
         if canned is not None:
             return canned
         if request.headers.get("Authorization") != f"Bearer {self.token}":
