@@ -73,7 +73,9 @@
     window.addEventListener("drop", function (evt) { evt.preventDefault(); });
 
     // After each upload, empty the input so the same file can be chosen again.
-    form.addEventListener("htmx:afterRequest", function () {
+    form.addEventListener("htmx:afterRequest", function (evt) {
+      var file = input.files && input.files[0];
+      if (file && evt.detail.successful) chosen.textContent = "Uploaded " + file.name + ". Choose another file to upload more.";
       form.reset();
       zone.classList.remove("is-invalid");
     });

@@ -202,7 +202,7 @@ def test_past_imports_list_names_file_date_and_counts(user_client, app):
     html = user_client.get("/upload/").get_data(as_text=True)
     assert "duo export.csv" in html and date.today().isoformat()[:4] in html
     listing = user_client.get("/upload/list").get_data(as_text=True)
-    assert '<td class="num">3</td>' in listing and '<td class="num">2</td>' in listing and "Imported" in listing
+    assert "<strong>3</strong> added" in listing and "2 invalid" in listing and "Imported" in listing
 
 
 def test_cancel_discards_the_batch(user_client, app):
