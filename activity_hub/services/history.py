@@ -14,6 +14,7 @@ from .rows import normalise_service
 PER_PAGE = 50
 MAX_TEXT = 100
 MAX_SERVICES = 50
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
 SYNCED_SOURCES = ("github", "wakatime", "codewars", "exercism")
 EDITABLE_SOURCES = ("csv", "manual")
 SOURCE_LABELS = {
@@ -101,10 +102,14 @@ def _parse_day(value: str, label: str, problems: list[str]) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         problems.append(f"The “{label}” date “{value[:20]}” is not a date written as YYYY-MM-DD, so it was ignored.")
         return None
+    if not EARLIEST <= day <= LATEST:
+        problems.append(f"The “{label}” date {value} is outside {EARLIEST.year}–{LATEST.year}, so it was ignored.")
+        return None
+    return day
 
 
 def conditions(user_id: int, f: HistoryFilter, *, dates: bool = True, services: bool = True,
@@ -156,6 +161,8 @@ def table_page(user_id: int, f: HistoryFilter, per_page: int = PER_PAGE) -> Tabl
 
 def own_activity(user_id: int, activity_id: int) -> Activity | None:
     """The activity if it belongs to this user, else None (the caller answers 404)."""
+    if not 0 < activity_id < 2**63:
+        return None
     return db.session.scalar(select(Activity).where(Activity.id == activity_id, Activity.user_id == user_id))
 
 

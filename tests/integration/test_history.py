@@ -132,6 +132,16 @@ def test_bad_filter_values_are_explained_not_fatal(app, user_client):
     assert "is not a date written as YYYY-MM-DD" in resp.get_data(as_text=True)
 
 
+def test_odd_query_values_never_fail(app, user_client):
+    add(app, user_id(app), date(2024, 5, 1), 15)
+    for query in ("end=0001-01-01", "start=9999-12-31", "page=99999999999999", "service=" + "x" * 5000,
+                  "q=%25_%5C", "service=&service=,,", "hidden=maybe", "start=2024-05-01&end=2024-05-01"):
+        for url in (f"/history/?{query}", f"/history/rows?{query}", f"/history/export.csv?{query}"):
+            assert user_client.get(url).status_code == 200, url
+    html = user_client.get("/history/?end=0001-01-01").get_data(as_text=True)
+    assert "is outside 1970–2999, so it was ignored" in html
+
+
 def test_table_is_paginated_newest_first(app, user_client):
     uid = user_id(app)
     with app.app_context():

@@ -51,6 +51,7 @@ def test_routes_with_another_users_id_answer_404_and_change_nothing(app, two_use
 def test_unknown_ids_answer_404_too(two_users):
     client, _, _ = two_users
     assert client.get("/history/activities/999999/edit").status_code == 404
+    assert client.post(f"/history/activities/{10**30}/delete").status_code == 404
 
 
 def test_lists_totals_and_exports_show_only_ones_own_rows(app, two_users):
