@@ -135,10 +135,17 @@ def overview(user_id: int, f: HistoryFilter, today: date) -> Overview:
     totals = day_service_totals(user_id, f)
     services = sorted({s for per in totals.values() for s in per})
     chosen = only_services(totals, f.services)
-    end = min(f.end or today, today)
     return Overview(
         summary=summarise(chosen, f, today),
-        heatmap=charts.heatmap(chosen, end, f),
-        weekly=charts.weekly(chosen, end, f),
+        heatmap=charts.heatmap(chosen, chart_end(f, today, 365), f),
+        weekly=charts.weekly(chosen, chart_end(f, today, 7 * charts.WEEKS), f),
         services=services,
     )
+
+
+def chart_end(f: HistoryFilter, today: date, window_days: int) -> date:
+    """Charts end today, so picking a day or a recent range dims the rest instead of moving the chart;
+    a range that ends before the chart's window moves the window back to it."""
+    if f.end is None or f.end > today - timedelta(days=window_days):
+        return today
+    return f.end

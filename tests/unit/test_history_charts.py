@@ -86,3 +86,14 @@ def test_summary_counts_week_month_range_and_split():
     assert ranged.active_days == 2 and ranged.range_minutes == 65 and ranged.range_label == "1 Mar 2025 – 2 Mar 2025"
     only = summarise(only_services(totals, ("github",)), HistoryFilter(services=("github",)), today)
     assert (only.week_minutes, only.month_minutes, only.active_days) == (45, 45, 2)
+
+
+def test_charts_stay_on_today_for_recent_ranges_and_move_back_for_old_ones():
+    from activity_hub.services.history_stats import chart_end
+
+    today = date(2025, 3, 12)
+    assert chart_end(HistoryFilter(), today, 365) == today
+    assert chart_end(HistoryFilter(start=date(2025, 3, 1), end=date(2025, 3, 1)), today, 365) == today
+    assert chart_end(HistoryFilter(end=date(2023, 6, 30)), today, 365) == date(2023, 6, 30)
+    assert chart_end(HistoryFilter(end=date(2024, 12, 1)), today, 84) == date(2024, 12, 1)
+    assert chart_end(HistoryFilter(end=date(2024, 12, 1)), today, 365) == today
