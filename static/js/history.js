@@ -75,6 +75,8 @@
       submitFilters({ start: day.getAttribute("data-day"), end: day.getAttribute("data-day") });
       return;
     }
+    var bar = target.closest("rect[data-tip]");
+    if (bar) showTip(bar);
     var opener = target.closest("[data-open-add]");
     if (opener) {
       var details = document.getElementById("add-activity");
