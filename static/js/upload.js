@@ -12,11 +12,11 @@
     var zone = document.getElementById("dropzone");
     var chosen = document.getElementById("chosen-file");
     if (!form || !input || !zone) return;
-    var maxBytes = parseInt(form.getAttribute("data-max-bytes"), 10) || 0;
     var maxMb = form.getAttribute("data-max-mb");
 
     function tooLarge(file) {
-      return maxBytes && file && file.size > maxBytes;
+      var maxBytes = parseInt(form.getAttribute("data-max-bytes"), 10) || 0;
+      return maxBytes > 0 && file && file.size > maxBytes;
     }
 
     function describe() {
