@@ -88,9 +88,10 @@ def rows():
 
 
 @bp.get("/status")
-@login_required
 def status():
     """Polled cheaply: what is running; tells the page to refresh when a run or import has ended."""
+    if not current_user.is_authenticated:
+        return "", 286  # signed out meanwhile: stop polling rather than swap a sign-in page in
     labels, stamp = live_state(current_user.id)
     response = make_response(render_template("history/_status.html", running=labels, stamp=stamp))
     if stamp != request.args.get("since", stamp):

@@ -206,6 +206,11 @@ def test_status_polls_while_a_run_is_active_and_asks_for_a_refresh_when_it_ends(
     assert "every 60s" in done.get_data(as_text=True) and "Updating" not in done.get_data(as_text=True)
 
 
+def test_status_stops_polling_once_signed_out(client):
+    resp = client.get("/history/status?since=x", headers=HX)
+    assert resp.status_code == 286 and resp.get_data() == b""
+
+
 def test_others_cannot_see_the_page_data(app, client):
     sign_up(client, "bo@example.org", "another long password")
     bo = user_id(app, "bo@example.org")
