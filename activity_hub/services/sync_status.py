@@ -4,14 +4,17 @@ The badge is polled every two seconds by every open Connect page, so `badge_for`
 (the connection joined with its newest run) and the template is a cached file.
 """
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from flask import current_app
+from sqlalchemy import and_, bindparam, delete, func, select
 
 from ..extensions import db
-from ..models import Activity, GitHubEvent, Integration, SyncRun
+from ..models import Activity, GitHubEvent, Integration, SyncRun, User
 from ..providers import SOURCES, is_registered
 from ..queues import RedisError, get_redis
 
@@ -48,6 +51,48 @@ def connection_and_latest_run(user_id: int, slug: str) -> tuple[Integration | No
 
 def badge_for(user, slug: str, now: datetime | None = None) -> Badge:
     integration, run = connection_and_latest_run(user.id, slug)
+    return badge_from(user, slug, integration, run, now)
+
+
+_RUN_COLUMNS = ("status", "progress_done", "progress_total", "progress_unit", "new", "error", "message",
+                "waiting_until", "created_at", "finished_at")
+
+
+def _polled_badge_query():
+    """Built once: the user, their connection to :slug and its newest run (via the (integration_id, id) index)."""
+    newest = SyncRun.__table__.alias("newest")
+    latest = (select(func.max(newest.c.id)).where(newest.c.integration_id == Integration.id)
+              .correlate(Integration).scalar_subquery())
+    return (
+        select(User.timezone, Integration.id.label("integration_id"), Integration.status.label("integration_status"),
+               Integration.last_error.label("integration_error"), SyncRun.id.label("run_id"),
+               *[getattr(SyncRun, c).label(f"run_{c}") for c in _RUN_COLUMNS])
+        .select_from(User)
+        .outerjoin(Integration, and_(Integration.user_id == User.id, Integration.provider == bindparam("slug")))
+        .outerjoin(SyncRun, SyncRun.id == latest)
+        .where(User.id == bindparam("user_id"))
+    )
+
+
+_POLLED_BADGE_QUERY = None
+
+
+def polled_badge(user_id: int, slug: str, now: datetime | None = None) -> Badge | None:
+    """The badge for the polling endpoint in one Core query; None when the user does not exist."""
+    global _POLLED_BADGE_QUERY
+    if _POLLED_BADGE_QUERY is None:
+        _POLLED_BADGE_QUERY = _polled_badge_query()
+    with db.engine.connect() as conn:  # a plain read: no ORM session work
+        row = conn.execute(_POLLED_BADGE_QUERY, {"user_id": user_id, "slug": slug}).first()
+    if row is None:
+        return None
+    user = SimpleNamespace(timezone=row.timezone)
+    integration = (SimpleNamespace(id=row.integration_id, status=row.integration_status, last_error=row.integration_error)
+                   if row.integration_id is not None else None)
+    run = None
+    if row.run_id is not None:
+        run = SimpleNamespace(id=row.run_id, **{c: getattr(row, f"run_{c}") for c in _RUN_COLUMNS})
+        run.active = run.status in ("queued", "running", "waiting")
     return badge_from(user, slug, integration, run, now)
 
 
@@ -94,11 +139,18 @@ def cards_for(user) -> list[dict]:
     return cards
 
 
-def sync_available() -> bool:
+def sync_available(max_age: float = 0.0) -> bool:
+    """Whether Redis answers; with `max_age`, a result that recent (per app and process) is reused."""
+    cached = current_app.extensions.get("sync_redis_check")
+    now = time.monotonic()
+    if max_age and cached and now - cached[0] < max_age:
+        return cached[1]
     try:
-        return bool(get_redis().ping())
+        ok = bool(get_redis().ping())
     except (RedisError, OSError):
-        return False
+        ok = False
+    current_app.extensions["sync_redis_check"] = (now, ok)
+    return ok
 
 
 def disconnect(user, slug: str, delete_activities: bool) -> int:
@@ -136,8 +188,6 @@ def _cancel_jobs(integration_id: int) -> None:
 
 
 def _activity_count(user_id: int, slug: str) -> int:
-    from sqlalchemy import func
-
     return db.session.scalar(
         select(func.count()).select_from(Activity).where(Activity.user_id == user_id, Activity.source == slug)
     ) or 0

@@ -61,8 +61,14 @@ def slow_github():
 
 @pytest.fixture
 def fake(slow_github):
+    from activity_hub.extensions import oauth
+
+    # authlib's OAuth object is process-global and keeps the first app's GitHub client (and its URLs);
+    # this test's fake GitHub listens elsewhere, so let the live app build its own client.
+    oauth._clients.pop("github", None)
     slow_github.clear()
-    return FakeGitHub(slow_github)
+    yield FakeGitHub(slow_github)
+    oauth._clients.pop("github", None)  # and let the next app build its own again
 
 
 @pytest.fixture

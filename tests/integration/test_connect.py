@@ -212,3 +212,10 @@ def test_waiting_badge_keeps_polling(user_client, app):
     resp = user_client.get("/connect/github/badge")
     assert resp.status_code == 200 and "HX-Trigger" not in resp.headers
     assert 'hx-trigger="every 2s"' in resp.get_data(as_text=True)
+
+
+def test_badge_after_sign_out_stops_polling_and_says_so(user_client):
+    user_client.post("/logout")
+    polled = user_client.get("/connect/github/badge", headers={"HX-Request": "true"})
+    assert polled.status_code == 286 and "Sign in again" in polled.get_data(as_text=True)
+    assert user_client.get("/connect/github/badge").status_code == 302
