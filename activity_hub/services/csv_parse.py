@@ -13,6 +13,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from typing import BinaryIO
 
 from .rows import COLUMN_NAMES, COLUMNS, CleanRow, RowError, validate_row
@@ -50,7 +51,7 @@ class Layout:
         return notes
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedRow:
     """One data row: its first line in the file, the raw values, and either a clean row + key or errors."""
 
@@ -153,12 +154,15 @@ def iter_rows(open_stream: Callable[[], BinaryIO], today: date, max_rows: int | 
         try:
             for values in reader:
                 line, last_line = last_line + 1, reader.line_num
-                if not any(v.strip() for v in values):
+                if not "".join(values).strip():
                     continue
                 if layout is None:
                     layout = read_layout(values, delimiter)
                     if layout_out is not None:
                         layout_out.append(layout)
+                    names = tuple(layout.positions)
+                    pick = itemgetter(*layout.positions.values())
+                    width = max(layout.positions.values()) + 1
                     continue
                 count += 1
                 if max_rows is not None and count > max_rows:
@@ -166,7 +170,9 @@ def iter_rows(open_stream: Callable[[], BinaryIO], today: date, max_rows: int | 
                         f"The file has more than {max_rows:,} rows, the most one upload may hold. "
                         "Split it into smaller files and upload them one after another."
                     )
-                raw = {name: (values[pos] if pos < len(values) else "") for name, pos in layout.positions.items()}
+                if len(values) < width:
+                    values = values + [""] * (width - len(values))
+                raw = dict(zip(names, pick(values), strict=True))
                 clean, errors = validate_row(raw, today)
                 yield ParsedRow(line, raw, clean, errors, counter.key_for(clean) if clean else None)
         except UnicodeDecodeError:

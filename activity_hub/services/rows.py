@@ -8,6 +8,7 @@ the value and the reason.
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 MAX_MINUTES = 1440
 MAX_TITLE = 200
@@ -62,18 +63,15 @@ def normalise_service(value: str) -> str:
 
 
 def validate_row(raw: dict, today: date) -> tuple[CleanRow | None, list[RowError]]:
-    """Check one row (`date`, `service`, `minutes`, `title` as strings) against the rules."""
-    errors: list[RowError] = []
-    day = _parse_date(raw.get("date") or "", today, errors)
-    service = normalise_service(raw.get("service") or "")
-    if not service:
-        errors.append(RowError("service", raw.get("service") or "", "is empty; name the service, e.g. duolingo"))
-    elif len(service) > 64:
-        errors.append(RowError("service", raw.get("service") or "", "is longer than 64 characters"))
-    elif not SLUG_RE.match(service):
-        errors.append(RowError("service", raw.get("service") or "", "is not a short name of letters, digits and hyphens"))
-    minutes = _parse_minutes(raw.get("minutes") or "", errors)
+    """Check one row (`date`, `service`, `minutes`, `title` as strings) against the rules.
+
+    The per-field checks are cached: a file repeats the same few dates, services and minute values.
+    """
+    day = _date_verdict(raw.get("date") or "", today)
+    service = _service_verdict(raw.get("service") or "")
+    minutes = _minutes_verdict(raw.get("minutes") or "")
     title = " ".join((raw.get("title") or "").split())
+    errors = [v for v in (day, service, minutes) if type(v) is RowError]
     if len(title) > MAX_TITLE:
         errors.append(RowError("title", title[:40] + "…", f"is {len(title)} characters long; the limit is {MAX_TITLE}"))
     if errors:
@@ -81,40 +79,46 @@ def validate_row(raw: dict, today: date) -> tuple[CleanRow | None, list[RowError
     return CleanRow(day, service, minutes, title or service), []
 
 
-def _parse_date(value: str, today: date, errors: list[RowError]) -> date | None:
+@lru_cache(maxsize=4096)
+def _service_verdict(raw: str) -> str | RowError:
+    service = normalise_service(raw)
+    if not service:
+        return RowError("service", raw, "is empty; name the service, e.g. duolingo")
+    if len(service) > 64:
+        return RowError("service", raw, "is longer than 64 characters")
+    if not SLUG_RE.match(service):
+        return RowError("service", raw, "is not a short name of letters, digits and hyphens")
+    return service
+
+
+@lru_cache(maxsize=4096)
+def _date_verdict(value: str, today: date) -> date | RowError:
     value = value.strip()
     if not value:
-        errors.append(RowError("date", value, "is empty; write the day as YYYY-MM-DD, e.g. 2025-03-14"))
-        return None
+        return RowError("date", value, "is empty; write the day as YYYY-MM-DD, e.g. 2025-03-14")
     if not DATE_RE.fullmatch(value):
-        errors.append(RowError("date", value, "is not a date written as YYYY-MM-DD"))
-        return None
+        return RowError("date", value, "is not a date written as YYYY-MM-DD")
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        errors.append(RowError("date", value, "is not a real date"))
-        return None
+        return RowError("date", value, "is not a real date")
     if day > today:
-        errors.append(RowError("date", value, f"is in the future (today is {today.isoformat()})"))
-        return None
+        return RowError("date", value, f"is in the future (today is {today.isoformat()})")
     return day
 
 
-def _parse_minutes(value: str, errors: list[RowError]) -> int | None:
+@lru_cache(maxsize=4096)
+def _minutes_verdict(value: str) -> int | RowError:
     value = value.strip()
     if not value:
-        errors.append(RowError("minutes", value, "is empty; write whole minutes, e.g. 25"))
-        return None
+        return RowError("minutes", value, "is empty; write whole minutes, e.g. 25")
     if not MINUTES_RE.fullmatch(value):
-        errors.append(RowError("minutes", value, "is not a whole number"))
-        return None
+        return RowError("minutes", value, "is not a whole number")
     minutes = int(value)
     if minutes == 0:
-        errors.append(RowError("minutes", value, "is zero; a session lasts at least 1 minute"))
-    elif minutes < 0:
-        errors.append(RowError("minutes", value, "is negative; minutes must be 1 or more"))
-    elif minutes > MAX_MINUTES:
-        errors.append(RowError("minutes", value, f"is more than a day ({MAX_MINUTES} minutes)"))
-    else:
-        return minutes
-    return None
+        return RowError("minutes", value, "is zero; a session lasts at least 1 minute")
+    if minutes < 0:
+        return RowError("minutes", value, "is negative; minutes must be 1 or more")
+    if minutes > MAX_MINUTES:
+        return RowError("minutes", value, f"is more than a day ({MAX_MINUTES} minutes)")
+    return minutes
