@@ -30,9 +30,9 @@ def local_today(tz_name: str | None) -> date:
 
 
 def timezone_changed(user: User) -> int:
-    """Move every activity that has an instant to its local day; returns how many local days changed.
+    """Move every activity that has an instant to its local day; returns how many days of activity moved.
 
-    A day "changed" when an activity left it or arrived in it. GitHub's day rows are rebuilt from raw
+    A day counts once however many of its activities moved off it. GitHub's day rows are rebuilt from raw
     events by hooks in `app.extensions["timezone_hooks"]`: each hook takes the user and returns the number
     of days it changed, or the set of those dates (sets are merged with this function's, so a day counts once).
     """
@@ -48,7 +48,7 @@ def timezone_changed(user: User) -> int:
 
 
 def _rebucket_instants(user: User) -> set[date]:
-    """Recompute `date` from `occurred_at` in batches; only rows whose day moves are written."""
+    """Recompute `date` from `occurred_at`; only rows whose day moves are written. Returns the days they left."""
     tz = zone(user.timezone)
     changed_days: set[date] = set()
     moves: list[dict] = []
@@ -58,7 +58,7 @@ def _rebucket_instants(user: User) -> set[date]:
     for row_id, instant, old_day in db.session.execute(stmt).all():
         new_day = instant.astimezone(tz).date()
         if new_day != old_day:
-            changed_days.update((old_day, new_day))
+            changed_days.add(old_day)
             moves.append({"row_id": row_id, "new_day": new_day})
     table = Activity.__table__
     move_one = update(table).where(table.c.id == bindparam("row_id")).values(date=bindparam("new_day"))
