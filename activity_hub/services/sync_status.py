@@ -139,6 +139,22 @@ def cards_for(user) -> list[dict]:
     return cards
 
 
+def workers_running(max_age: float = 0.0) -> int | None:
+    """How many RQ workers are alive (None without Redis); with `max_age`, a recent answer is reused."""
+    from rq import Worker
+
+    cached = current_app.extensions.get("sync_worker_check")
+    now = time.monotonic()
+    if max_age and cached and now - cached[0] < max_age:
+        return cached[1]
+    try:
+        count = Worker.count(connection=get_redis())
+    except (RedisError, OSError):
+        count = None
+    current_app.extensions["sync_worker_check"] = (now, count)
+    return count
+
+
 def sync_available(max_age: float = 0.0) -> bool:
     """Whether Redis answers; with `max_age`, a result that recent (per app and process) is reused."""
     cached = current_app.extensions.get("sync_redis_check")

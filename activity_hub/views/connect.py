@@ -34,7 +34,9 @@ def _is_htmx() -> bool:
 @login_required
 def index():
     available = sync_status.sync_available()
-    return render_template("connect/page.html", cards=sync_status.cards_for(current_user), available=available)
+    no_workers = available and sync_status.workers_running() == 0
+    return render_template("connect/page.html", cards=sync_status.cards_for(current_user), available=available,
+                           no_workers=no_workers)
 
 
 @bp.post("/<slug>/connect")
@@ -66,8 +68,10 @@ def badge(slug):
     if state is None:
         return login_manager.unauthorized()
     available = sync_status.sync_available(max_age=5) if state.polling else True
+    no_workers = state.state == "queued" and available and sync_status.workers_running(max_age=5) == 0
     # Rendered without the context processors: they would load the user again for nothing.
-    body = current_app.jinja_env.get_template("connect/_badge.html").render(badge=state, available=available)
+    body = current_app.jinja_env.get_template("connect/_badge.html").render(
+        badge=state, available=available, no_workers=no_workers)
     if state.polling:
         return body
     events = {"sync-finished": {"provider": slug}, f"sync-finished-{slug}": {"state": state.state}}

@@ -219,3 +219,13 @@ def test_badge_after_sign_out_stops_polling_and_says_so(user_client):
     polled = user_client.get("/connect/github/badge", headers={"HX-Request": "true"})
     assert polled.status_code == 286 and "Sign in again" in polled.get_data(as_text=True)
     assert user_client.get("/connect/github/badge").status_code == 302
+
+
+def test_queued_sync_without_any_worker_says_so(user_client, app):
+    link_github(app)
+    page = user_client.get("/connect/").get_data(as_text=True)
+    assert "No background worker is running" in page
+    badge = user_client.post("/connect/github/sync", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Queued" in badge
+    polled = user_client.get("/connect/github/badge").get_data(as_text=True)
+    assert "the sync starts when one does" in polled
