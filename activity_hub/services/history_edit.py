@@ -6,6 +6,7 @@ from datetime import date, datetime
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Activity, ImportBatch, User
@@ -95,7 +96,11 @@ def restore_activity(user: User, token: str) -> Activity:
         hidden=False,
     )
     db.session.add(activity)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # a second undo won the race
+        db.session.rollback()
+        raise EditError("That activity is already back in your history.") from exc
     return activity
 
 
