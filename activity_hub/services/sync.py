@@ -186,7 +186,7 @@ def _provider_for(integration: Integration):
         base_url=config[f"{integration.provider.upper()}_API_URL"],
         timeout=(5.0, float(config.get("HTTP_TIMEOUT", 30))),
         retries=int(config.get("SYNC_HTTP_RETRIES", 3)), backoff=float(config.get("SYNC_HTTP_BACKOFF", 0.5)),
-        options=integration.settings,
+        options={**(integration.settings or {}), "timezone": integration.user.timezone},  # WakaTime's local days
     )
 
 
@@ -259,6 +259,9 @@ def recover_stale_runs() -> int:
             _finish_failed(run, run.integration, "The sync was lost: its job disappeared from the queue. Try again.")
         elif state == "alive" and run.status == "running" and age > silent:
             _finish_failed(run, run.integration, "The worker running this sync stopped answering. Try again.")
+        elif state == "alive" and run.status == "waiting" and run.waiting_until and now_utc() - run.waiting_until > grace * 5:
+            _finish_failed(run, run.integration, "The sync was due to resume but no worker picked it up "
+                           "(workers must run with their scheduler, as `python worker.py` does). Try again.")
         else:
             continue
         recovered += 1

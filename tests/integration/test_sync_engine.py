@@ -170,3 +170,17 @@ def test_time_zone_change_recomputes_github_days(user_client, app):
         days = db.session.scalars(select(Activity)).all()
         assert [(a.date, a.minutes, a.title) for a in days] == [(date(2026, 5, 1), 90, "2 pushes in a/b")]
         assert db.session.scalar(select(func.count()).select_from(GitHubEvent)) == 2
+
+
+def test_a_waiting_run_nobody_resumes_is_failed_in_the_end(app_ctx, integration):
+    from activity_hub.providers.base import RateLimited
+
+    run = sync.request_sync(integration, "manual")
+    sync._start(run, integration)
+    sync._wait(run, integration, RateLimited("limited", datetime.now(UTC) + timedelta(seconds=5)), None)
+    assert run.status == "waiting" and sync.recover_stale_runs() == 0
+    run.waiting_until = datetime.now(UTC) - timedelta(minutes=30)  # due long ago, still only scheduled
+    db.session.commit()
+    assert sync.recover_stale_runs() == 1
+    db.session.expire_all()
+    assert run.status == "failed" and "no worker picked it up" in run.error
