@@ -7,11 +7,17 @@ A source in `CATALOGUE` without a registered class shows as "coming soon" on the
 from dataclasses import dataclass
 
 from .base import Credentials, Provider
+from .codewars import Codewars
+from .exercism import Exercism
 from .github import GitHubProvider
 from .http import HttpClient
+from .wakatime import WakaTime
 
 _CLASSES: tuple[type[Provider], ...] = (
     GitHubProvider,
+    WakaTime,
+    Codewars,
+    Exercism,
 )
 
 PROVIDERS: dict[str, type[Provider]] = {cls.slug: cls for cls in _CLASSES}
