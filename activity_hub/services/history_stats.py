@@ -79,13 +79,16 @@ class Summary:
     longest_streak: int
     active_today: bool
     split: list[ServiceShare] = field(default_factory=list)
+    last_week_minutes: int = 0
+    last_month_minutes: int = 0
 
 
 def summarise(totals: DayServiceMinutes, f: HistoryFilter, today: date) -> Summary:
     """The numbers at the top of the page, for the chosen services (`totals` already narrowed to them)."""
     week_start = today - timedelta(days=today.weekday())
     month_start = today.replace(day=1)
-    week = month = 0
+    last_month_start = (month_start - timedelta(days=1)).replace(day=1)
+    week = month = last_week = last_month = 0
     per_service: dict[str, int] = {}
     active_in_range = 0
     for day, per in totals.items():
@@ -94,6 +97,10 @@ def summarise(totals: DayServiceMinutes, f: HistoryFilter, today: date) -> Summa
             week += minutes
         if month_start <= day <= today:
             month += minutes
+        if week_start - timedelta(days=7) <= day < week_start:
+            last_week += minutes
+        if last_month_start <= day < month_start:
+            last_month += minutes
         if f.contains(day):
             active_in_range += 1
             for service, m in per.items():
@@ -105,7 +112,7 @@ def summarise(totals: DayServiceMinutes, f: HistoryFilter, today: date) -> Summa
     ]
     current, longest = streaks(totals.keys(), today)
     return Summary(week, month, active_in_range, range_total, range_label(f), current, longest,
-                   today in totals, split)
+                   today in totals, split, last_week, last_month)
 
 
 def range_label(f: HistoryFilter) -> str:

@@ -78,7 +78,7 @@ def test_summary_shows_week_month_active_days_and_streaks(app, user_client):
     month = sum(20 for back in (0, 1, 2) if (today - timedelta(days=back)).month == today.month)
     month += sum(10 for back in range(40, 45) if (today - timedelta(days=back)).replace(day=1) == today.replace(day=1))
     assert stat(html, "week") == (f"{week} min" if week < 60 else stat(html, "week"))
-    assert f"{week:,} minutes since Monday" in html and f"{month:,} minutes in" in html
+    assert f"{week:,} min since Monday" in html and f"{month:,} min in" in html
     assert stat(html, "active-days") == "8"
     assert stat(html, "current-streak") == "3 days" and stat(html, "longest-streak") == "5 days"
     assert "active today" in html

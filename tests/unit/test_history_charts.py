@@ -79,6 +79,7 @@ def test_summary_counts_week_month_range_and_split():
     }
     s = summarise(totals, HistoryFilter(), today)
     assert (s.week_minutes, s.month_minutes) == (75, 65)
+    assert (s.last_week_minutes, s.last_month_minutes) == (0, 10)
     assert s.active_days == 4 and s.range_minutes == 175 and s.range_label == "all time"
     assert (s.current_streak, s.longest_streak, s.active_today) == (2, 2, True)
     assert [(p.service, p.minutes) for p in s.split] == [("exercism", 100), ("github", 45), ("duolingo", 30)]
