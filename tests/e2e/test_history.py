@@ -77,6 +77,7 @@ def test_filter_by_service_and_date_then_add_an_activity(live_server, page):
     today_cell = page.locator(f'rect[data-day="{today.isoformat()}"]')
     expect(today_cell).to_have_class(re.compile(r"\bl0\b"))
     expect(page.locator('[data-stat="current-streak"]')).to_have_text("0 days")
+    week_before = page.locator('[data-stat="week"]').inner_text()
     page.locator("#add-activity summary").click()
     page.fill("#add-date", today.isoformat())
     page.fill("#add-service", "chess")
@@ -87,6 +88,8 @@ def test_filter_by_service_and_date_then_add_an_activity(live_server, page):
     expect(page.locator("#history-table tbody tr").first).to_contain_text("Endgame study")
     expect(page.locator(f'rect[data-day="{today.isoformat()}"]')).to_have_class(re.compile(r"\bl4\b"))
     expect(page.locator('[data-stat="current-streak"]')).to_have_text("1 day")
+    expect(page.locator('[data-stat="week"]')).not_to_have_text(week_before)
+    expect(page.locator("#history-table")).to_contain_text("of 37")
     expect(page.locator("#history-split")).to_contain_text("chess")
     expect(page.locator("label.chip", has_text="chess")).to_be_visible()
 
