@@ -156,7 +156,7 @@ def test_wakatime_timeout_says_timed_out(app, user_id, fakes):
     assert error.endswith(": timed out") and error.startswith("Could not reach ")
 
 
-def test_revoked_key_during_sync_needs_reconnect_without_leaking_the_key(app, user_id, fakes):
+def test_revoked_key_needs_reconnect_without_leaking_the_key_then_reconnects(app, user_id, fakes):
     waka = fakes["wakatime"]
     _, iid = connect(app, user_id, "wakatime", api_key=waka.api_key)
     run_jobs(app)
@@ -167,6 +167,17 @@ def test_revoked_key_during_sync_needs_reconnect_without_leaking_the_key(app, us
         integration = db.session.get(Integration, iid)
         assert integration.status == "needs_reauth"
         assert "waka_0f8c" not in (integration.last_error or "") + run.error
+        cursor = integration.cursor
+
+    error, again = connect(app, user_id, "wakatime", api_key="waka_rotated")  # the card's reconnect form
+    assert (error, again) == (None, iid)
+    run_jobs(app)
+    assert last_run(app, iid).status == "succeeded"
+    with app.app_context():
+        integration = db.session.get(Integration, iid)
+        assert integration.status == "ok" and integration.secret_tail == "ated"
+        assert integration.cursor["from"] == cursor["from"]  # same account: the backfill is not redone
+    assert count(app, Integration) == 1
 
 
 # -- Codewars --------------------------------------------------------------------------------------------
