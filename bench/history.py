@@ -190,11 +190,11 @@ def main() -> None:
             if target:
                 verdict = f"   target median < {target} ms: {'met' if statistics.median(samples) < target else 'MISSED'}"
             print(f"  {name:<50} {fmt(samples)}{verdict}")
-        timings = [stream_export(client, "/history/export.csv") for _ in range(3)]
+        timings = [stream_export(client, "/history/export.csv") for _ in range(5)]
         seconds = [t for t, _, _ in timings]
         rows, size = timings[0][1], timings[0][2]
         print(f"\nCSV export of all visible rows: {rows:,} rows, {size / 2**20:.1f} MiB, "
-              f"median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s   "
+              f"median {statistics.median(seconds):.2f} s, p95 (max of 5) {max(seconds):.2f} s   "
               f"target < {EXPORT_TARGET_S:.0f} s: {'met' if max(seconds) < EXPORT_TARGET_S else 'MISSED'}")
         year_ago = (date.today() - timedelta(days=365)).isoformat()
         small_rows, small_peak = export_peak(client, f"/history/export.csv?start={year_ago}")

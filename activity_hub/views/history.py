@@ -99,10 +99,15 @@ def status():
     return response
 
 
+def _return_to(source=None) -> str:
+    """The history view a form came from (its `next`), only if it is one of this page's own URLs."""
+    target = (source if source is not None else request.form).get("next", "")
+    return target if target.startswith("/history/") and "//" not in target and "\\" not in target else url_for(".index")
+
+
 def _back():
     """Where a plain (no-JS) form returns to: the history view it came from."""
-    target = request.form.get("next", "")
-    return redirect(target if target.startswith("/history/") and "//" not in target else url_for(".index"))
+    return redirect(_return_to())
 
 
 def _flash_fragment(message: str, kind: str = "success", undo: dict | None = None, status: int = 200):
@@ -145,7 +150,7 @@ def _own_or_404(activity_id: int):
 @bp.get("/activities/<int:activity_id>/row")
 @login_required
 def row(activity_id: int):
-    return render_template("history/_row.html", a=_own_or_404(activity_id), return_to=request.args.get("next", ""))
+    return render_template("history/_row.html", a=_own_or_404(activity_id), return_to=_return_to(request.args))
 
 
 @bp.get("/activities/<int:activity_id>/edit")
@@ -155,7 +160,7 @@ def edit(activity_id: int):
     activity = _own_or_404(activity_id)
     template = "history/_edit_row.html" if _is_htmx() else "history/edit.html"
     return render_template(template, a=activity, values=history_edit.form_row(activity), errors=[],
-                           problem=None, return_to=request.args.get("next", ""))
+                           problem=None, return_to=_return_to(request.args))
 
 
 @bp.post("/activities/<int:activity_id>")
@@ -171,9 +176,9 @@ def update(activity_id: int):
     if errors or problem:
         template = "history/_edit_row.html" if _is_htmx() else "history/edit.html"
         return render_template(template, a=activity, values=values, errors=errors, problem=problem,
-                               return_to=request.form.get("next", "")), 200 if _is_htmx() else 400
+                               return_to=_return_to()), 200 if _is_htmx() else 400
     if _is_htmx():
-        response = make_response(render_template("history/_row.html", a=activity, return_to=request.form.get("next", "")))
+        response = make_response(render_template("history/_row.html", a=activity, return_to=_return_to()))
         response.headers["HX-Trigger"] = CHANGED
         return response
     flash(f"Saved {history_edit.describe(activity)}.", "success")
@@ -192,7 +197,7 @@ def delete(activity_id: int):
             return _flash_fragment(str(exc), "error")
         flash(str(exc), "error")
         return _back()
-    undo = {"token": token, "next": request.form.get("next", "")}
+    undo = {"token": token, "next": _return_to()}
     if _is_htmx():
         return _flash_fragment(f"Deleted {text}.", undo=undo)
     session["history_undo"] = {"token": token, "message": f"Deleted {text}."}
@@ -216,7 +221,7 @@ def _set_hidden(activity_id: int, hidden: bool):
     history_edit.set_hidden(activity, hidden)
     if hidden:
         message = f"Hidden {history_edit.describe(activity)}: it no longer counts in totals or charts."
-        undo = {"unhide": activity.id, "next": request.form.get("next", "")}
+        undo = {"unhide": activity.id, "next": _return_to()}
     else:
         message, undo = f"{history_edit.describe(activity).capitalize()} counts again.", None
     if _is_htmx():

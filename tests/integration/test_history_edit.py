@@ -79,6 +79,9 @@ def test_edit_manual_and_csv_activities_inline(app, user_client):
     assert rows(app, uid)[0].minutes == 35
     page = user_client.get(f"/history/activities/{csv_id}/edit?next=/history/?page=1")
     assert page.status_code == 200 and "<html" in page.get_data(as_text=True)
+    assert 'href="/history/?page=1">Cancel' in page.get_data(as_text=True)
+    hostile = user_client.get(f"/history/activities/{csv_id}/edit?next=javascript:alert(1)").get_data(as_text=True)
+    assert "javascript:" not in hostile and 'href="/history/">Cancel' in hostile
     plain = user_client.post(f"/history/activities/{csv_id}", data={
         "date": "2024-03-02", "service": "duolingo", "minutes": "36", "title": "x", "next": "/history/?q=x"})
     assert plain.status_code == 302 and plain.headers["Location"] == "/history/?q=x"
