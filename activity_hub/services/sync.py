@@ -115,7 +115,7 @@ def execute_run(run_id: int) -> str:
     _start(run, integration)
     provider = None
     try:
-        provider = _provider_for(integration)
+        provider = _provider_for(integration, user)
         cursor, message, days = None, None, set()
         for page in provider.fetch(integration.cursor):
             if not _still_connected(integration.id):
@@ -172,7 +172,8 @@ def write_records(user: User, source: str, records: list) -> activities.WriteRes
     return result
 
 
-def _provider_for(integration: Integration):
+def _provider_for(integration: Integration, user: User):
+    """The provider for a run; its options are the connection's settings plus the user's time zone."""
     if integration.provider not in PROVIDERS:
         raise ProviderError(f"{integration.provider} connections are not supported by this server any more.")
     try:
