@@ -117,9 +117,17 @@
     });
   }
 
+  // Tell screen readers what a filter change did: the results region itself is replaced.
+  function announce() {
+    var box = document.getElementById("history-announce");
+    var count = document.querySelector("#history-table .table-count");
+    if (box && count) box.textContent = "Showing " + count.textContent.trim();
+  }
+
   document.addEventListener("htmx:afterSettle", function (evt) {
     scrollHeatmaps(evt.detail.elt);
     manageToasts();
+    if (evt.detail.elt && (evt.detail.elt.id === "history-results" || evt.detail.elt.id === "history-table")) announce();
   });
   document.addEventListener("htmx:oobAfterSwap", manageToasts);
   document.addEventListener("DOMContentLoaded", function () { scrollHeatmaps(document); });
