@@ -66,11 +66,12 @@ def request_sync(integration: Integration, trigger: str = "manual") -> SyncRun:
         _finish_failed(run, integration, "The previous sync was lost by the job queue; starting a new one.")
     run = SyncRun(integration_id=integration.id, user_id=integration.user_id, trigger=trigger,
                   status="queued", job_id=job_id_for(integration.id), progress_unit="pages")
+    previous_status, integration.status = integration.status, "queued"  # before a worker can pick the job up
     db.session.add(run)
     db.session.commit()
     try:
         _enqueue_unique(run)
-    except DuplicateJobError:
+    except DuplicateJobError:  # another request queued this connection a moment ago: that run does the work
         db.session.delete(run)
         db.session.commit()
         other = active_run(integration.id)
@@ -79,10 +80,9 @@ def request_sync(integration: Integration, trigger: str = "manual") -> SyncRun:
         return other
     except (RedisError, OSError):
         db.session.delete(run)
+        integration.status = previous_status
         db.session.commit()
         raise SyncUnavailable(UNAVAILABLE) from None
-    integration.status = "queued"
-    db.session.commit()
     return run
 
 
