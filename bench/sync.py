@@ -18,6 +18,7 @@ import http.client
 import logging
 import multiprocessing
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -53,10 +54,15 @@ def bench_app():
     return app
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def setup_environment(folder: Path) -> subprocess.Popen:
     """A private Redis and an SQLite file for this run; the environment points the app at them."""
     from activity_hub import embedded_redis
-    from tests.conftest import free_port
 
     port = free_port()
     redis = embedded_redis.start(folder / "redis", port=port, persistent=False,
@@ -153,8 +159,6 @@ def throughput(port: int, path: str, cookie: str, seconds: float, status: int) -
 
 
 def badge_rates(seconds: float) -> dict:
-    from tests.conftest import free_port
-
     port = free_port()
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     proc = subprocess.Popen(

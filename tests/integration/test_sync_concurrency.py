@@ -33,7 +33,8 @@ def github():
 
 @pytest.fixture
 def app_config(app_config, github):
-    return {**app_config, **FakeGitHub(github).config()}
+    # Only the API: no OAuth app, so authlib's process-wide client cache keeps no URL of this short-lived server.
+    return {**app_config, "GITHUB_API_URL": FakeGitHub(github).api_url}
 
 
 def test_workers_and_web_share_the_database_without_lock_errors(app, client, github, tmp_path):
