@@ -41,8 +41,12 @@ def api_base(url: str) -> str:
     url = (url or "").strip().rstrip("/")
     if url and "://" not in url:
         url = "https://" + url
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme in ("http", "https") and parts.hostname and (parts.port or 1) > 0
+    except ValueError:  # a broken IPv6 literal or port
+        usable = False
+    if not usable or any(c.isspace() for c in url):
         raise InvalidAccount("The server URL must be a web address such as https://wakapi.example.org")
     if parts.path in ("", "/"):
         path = "/api/v1" if parts.hostname in ("wakatime.com", "api.wakatime.com") else WAKAPI_COMPAT_PATH
@@ -103,21 +107,28 @@ class WakaTime(Provider):
         """Ask for today's summary: proves the key and the server URL in one request."""
         today = self._today()
         resp = self._summaries(today, today)
+        path = urlsplit(self.http.base_url).path or "/"
         if resp.status_code in (401, 403):
             raise InvalidAccount(f"{self.label} rejected this API key")
         if resp.status_code == 404:
             raise InvalidAccount(
-                f"{self.http.host} has no WakaTime-compatible API at {urlsplit(self.http.base_url).path or '/'}; "
+                f"{self.http.host} has no WakaTime-compatible API at {path}; "
                 "give the server's API base, such as https://wakapi.example.org/api/compat/wakatime/v1")
         if 300 <= resp.status_code < 400 and self.credentials.base_url:
             raise InvalidAccount(f"{self.http.host} redirected instead of answering; check the server URL")
+        details = {}
         if resp.status_code != 402:
             self._check(resp)
-            body = self._body(resp)
+            try:
+                body = self._body(resp)
+            except MalformedResponse:
+                if not self.credentials.base_url:
+                    raise
+                raise InvalidAccount(f"{self.http.host} did not answer like a WakaTime-compatible API at {path}; "
+                                     "check the server URL") from None
             seconds = cumulative_seconds(body)
-            details = {"today_minutes": round(seconds / 60)} if seconds is not None else {}
-        else:
-            details = {}
+            if seconds is not None:
+                details["today_minutes"] = round(seconds / 60)
         return Account(id=self.http.host, name=self.http.host, details=details)
 
     def fetch(self, cursor: dict | None) -> Iterator[Page]:

@@ -8,6 +8,7 @@ never contains the secret they typed.
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import requests
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,11 +17,12 @@ from ..crypto import mask, secret_box
 from ..extensions import db
 from ..models import Integration
 from ..providers import PROVIDERS
-from ..providers.base import Account, Credentials, ProviderError, RateLimited
+from ..providers.base import Account, Credentials, InvalidAccount, ProviderError, RateLimited
 from ..providers.http import HttpClient
 from ..providers.wakatime import api_base
 
 VALIDATE_TIMEOUT = (5.0, 15.0)  # a person is waiting for the answer: no long reads, one retry
+MAX_SECRET_LENGTH = 512
 
 
 @dataclass
@@ -31,13 +33,14 @@ class FormSpec:
     required: dict[str, str]  # field -> message when empty
     secret: str | None = None
     server: str | None = None  # the field with an optional API base (WakaTime-compatible servers)
+    secret_label: str = "key"
 
 
 FORMS = {
     "wakatime": FormSpec(("api_key", "server_url"), {"api_key": "Enter your WakaTime API key."}, "api_key",
-                         "server_url"),
+                         "server_url", "API key"),
     "codewars": FormSpec(("username",), {"username": "Enter your Codewars username."}),
-    "exercism": FormSpec(("token",), {"token": "Enter your Exercism API token."}, "token"),
+    "exercism": FormSpec(("token",), {"token": "Enter your Exercism API token."}, "token", secret_label="API token"),
 }
 
 
@@ -55,11 +58,16 @@ def form_values(slug: str, form: Mapping) -> dict:
 
 
 def credentials_from(slug: str, form: Mapping) -> Credentials:
-    """Credentials from a connect form; raises ProviderError for a server URL that is not a web address."""
+    """Credentials from a connect form; raises InvalidAccount for a malformed key or server URL."""
     spec = FORMS[slug]
     secret = (form.get(spec.secret) or "").strip() if spec.secret else None
+    if secret and (len(secret) > MAX_SECRET_LENGTH or not all(33 <= ord(c) < 127 for c in secret)):
+        raise InvalidAccount(f"That {spec.secret_label} does not look right: paste it again, without spaces or "
+                             "line breaks.")
     server = (form.get(spec.server) or "").strip() if spec.server else ""
     account = (form.get("username") or "").strip() or None
+    if account and len(account) > 100:
+        raise InvalidAccount("That is too long for a Codewars username (at most 100 characters).")
     return Credentials(secret=secret or None, account=account, base_url=api_base(server) if server else None)
 
 
@@ -95,6 +103,9 @@ def connect_with_form(user, slug: str, form: Mapping) -> ConnectResult:
         return result
     except ProviderError as exc:
         result.error = str(exc)
+        return result
+    except (requests.RequestException, ValueError):  # a URL or header requests refuses; never echo the secret
+        result.error = f"Could not send a request to {PROVIDERS[slug].name} with these details; check the server URL."
         return result
     result.integration = save_connection(user, slug, credentials, account)
     from . import sync  # the engine imports providers; imported here to keep this module light

@@ -142,6 +142,33 @@ def test_wakapi_server_url_is_saved_normalised_and_used(app, user_id, httpserver
     assert (row.date, row.minutes, row.title) == (TODAY - timedelta(days=2), 40, "habit-ledger · Go")
 
 
+@pytest.mark.parametrize("slug, form, message", [
+    ("wakatime", {"api_key": "  "}, "Enter your WakaTime API key."),
+    ("wakatime", {"api_key": "waka_abc\ndef"}, "That API key does not look right"),
+    ("wakatime", {"api_key": "waka_abc", "server_url": "ftp://wakapi.example.org"}, "must be a web address"),
+    ("wakatime", {"api_key": "waka_abc", "server_url": "http://[::1"}, "must be a web address"),
+    ("wakatime", {"api_key": "waka_abc", "server_url": "https://exa mple.org"}, "must be a web address"),
+    ("codewars", {"username": ""}, "Enter your Codewars username."),
+    ("codewars", {"username": "x" * 101}, "too long for a Codewars username"),
+    ("exercism", {"token": "abc def"}, "That API token does not look right"),
+    ("exercism", {"token": "tökén"}, "That API token does not look right"),
+    ("exercism", {"token": "t" * 600}, "That API token does not look right"),
+])
+def test_malformed_form_input_is_refused_in_words_and_saves_nothing(app, user_id, slug, form, message):
+    error, iid = connect(app, user_id, slug, **form)
+    assert message in error and iid is None
+    assert form.get("token", "§") not in error and form.get("api_key", "§") not in error
+    assert count(app, Integration) == 0 and count(app, SyncRun) == 0
+
+
+def test_a_server_answering_html_is_not_a_wakatime_api(app, user_id, httpserver):
+    httpserver.expect_request("/dashboard/users/current/summaries").respond_with_data(
+        "<html>login</html>", content_type="text/html")
+    error, iid = connect(app, user_id, "wakatime", api_key="waka_abc",
+                         server_url=httpserver.url_for("/dashboard"))
+    assert "did not answer like a WakaTime-compatible API at /dashboard" in error and iid is None
+
+
 def test_wakatime_unreachable_server_is_named(app, user_id):
     error, iid = connect(app, user_id, "wakatime", api_key="k" * 20, server_url="http://127.0.0.1:9/api/v1")
     assert error.startswith("Could not reach 127.0.0.1:9") and iid is None
