@@ -69,7 +69,8 @@ def index():
     context = _results_context(f)
     if _is_htmx():
         refresh = request.headers.get("HX-Trigger") == "history-results"
-        return _vary(make_response(render_template("history/_results.html", oob_filters=refresh, **context)))
+        return _vary(make_response(render_template("history/_results.html", oob_filters=refresh, oob_summary=True,
+                                                    **context)))
     labels, stamp = live_state(current_user.id)
     undo = session.pop("history_undo", None)
     form_values = history_edit.form_row(today=context["today"])

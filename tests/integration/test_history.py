@@ -45,7 +45,8 @@ def stat(html: str, name: str) -> str:
 
 def above_table(html: str) -> str:
     """The summary and charts part of the page."""
-    return html[html.index('id="history-results"'):html.index('id="history-table"')]
+    summary = html[html.index('id="history-summary"'):html.index('id="add-activity"')]
+    return summary + html[html.index('id="history-results"'):html.index('id="history-table"')]
 
 
 def table_titles(html: str) -> list[str]:
@@ -78,7 +79,7 @@ def test_summary_shows_week_month_active_days_and_streaks(app, user_client):
     month = sum(20 for back in (0, 1, 2) if (today - timedelta(days=back)).month == today.month)
     month += sum(10 for back in range(40, 45) if (today - timedelta(days=back)).replace(day=1) == today.replace(day=1))
     assert stat(html, "week") == (f"{week} min" if week < 60 else stat(html, "week"))
-    assert f"{week:,} min since Monday" in html and f"{month:,} min in" in html
+    assert f"{week:,} min since Mon" in html and f"{month:,} min in" in html
     assert stat(html, "active-days") == "8"
     assert stat(html, "current-streak") == "3 days" and stat(html, "longest-streak") == "5 days"
     assert "active today" in html
@@ -167,7 +168,7 @@ def test_htmx_gets_the_results_fragment_and_history_restore_gets_the_page(app, u
     body = partial.get_data(as_text=True)
     assert "<html" not in body and body.lstrip().startswith('<section id="history-results"')
     assert "HX-Request" in partial.headers["Vary"]
-    assert 'hx-swap-oob' not in body
+    assert 'id="history-filters"' not in body and 'id="history-summary" hx-swap-oob="true"' in body
     refresh = user_client.get("/history/", headers={**HX, "HX-Trigger": "history-results"}).get_data(as_text=True)
     assert 'id="history-filters"' in refresh and 'hx-swap-oob="true"' in refresh
     restore = user_client.get("/history/", headers={**HX, "HX-History-Restore-Request": "true"})
