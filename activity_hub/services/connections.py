@@ -71,7 +71,7 @@ def credentials_from(slug: str, form: Mapping) -> Credentials:
     return Credentials(secret=secret or None, account=account, base_url=api_base(server) if server else None)
 
 
-def validate(slug: str, credentials: Credentials) -> Account:
+def validate(slug: str, credentials: Credentials, timezone: str = "UTC") -> Account:
     """One real request to the provider with a short timeout; raises ProviderError with a message in words."""
     cls = PROVIDERS[slug]
     config = current_app.config
@@ -82,7 +82,7 @@ def validate(slug: str, credentials: Credentials) -> Account:
     http = (make_http(credentials, default_base, **options) if make_http
             else HttpClient(credentials.base_url or default_base, **options))
     with http:
-        return cls(http, credentials, {}).validate()
+        return cls(http, credentials, {"timezone": timezone}).validate()
 
 
 def connect_with_form(user, slug: str, form: Mapping) -> ConnectResult:
@@ -97,7 +97,7 @@ def connect_with_form(user, slug: str, form: Mapping) -> ConnectResult:
         return result
     try:
         credentials = credentials_from(slug, form)
-        account = validate(slug, credentials)
+        account = validate(slug, credentials, user.timezone)
     except RateLimited as exc:
         result.error = f"{PROVIDERS[slug].name} is limiting requests right now; try again after {exc.retry_at:%H:%M} UTC."
         return result
@@ -138,3 +138,21 @@ def save_connection(user, slug: str, credentials: Credentials, account: Account)
 
 def _find(user_id: int, slug: str) -> Integration | None:
     return db.session.scalar(select(Integration).where(Integration.user_id == user_id, Integration.provider == slug))
+
+
+def wakatime_timezone_changed(user) -> int:
+    """A time zone hook: WakaTime's days are local days the server computes, so after a change the whole
+    backfill window is read again in the new zone (upserts keep hidden rows hidden). Returns 0 because the
+    days change when that sync runs, not now."""
+    integration = _find(user.id, "wakatime")
+    if integration is None or integration.status == "needs_reauth":
+        return 0
+    integration.cursor = None
+    db.session.commit()
+    from . import sync
+
+    try:
+        sync.request_sync(integration, trigger="manual")
+    except sync.SyncUnavailable:
+        pass  # the cursor is cleared: the next daily sync reads the year in the new zone
+    return 0

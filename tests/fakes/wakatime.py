@@ -34,6 +34,7 @@ class FakeWakaTime:
         self.total_key = total_key  # "cummulative_total" like pre-2023 servers, None to leave it out
         self.days: dict[date, dict[str, dict[str, float]]] = {}
         self.requests: list[tuple[str, str]] = []  # (start, end) of every authorised summaries request
+        self.requested_timezones: set[str] = set()
         self.script = Script()
         self.server = httpserver
         httpserver.expect_request(f"{self.prefix}/users/current/summaries").respond_with_handler(self._summaries)
@@ -80,6 +81,7 @@ class FakeWakaTime:
         if end < start:
             return self._bad_request("'end' date must be after 'start' date")
         self.requests.append((start.isoformat(), end.isoformat()))
+        self.requested_timezones.add(request.args.get("timezone") or "")
         if self.plan_days and start < self.today - timedelta(days=self.plan_days - 1):
             return json_response({"error": "Requested range is outside of your plan's history. Upgrade to access."},
                                  402)

@@ -207,6 +207,30 @@ def test_revoked_key_needs_reconnect_without_leaking_the_key_then_reconnects(app
     assert count(app, Integration) == 1
 
 
+def test_time_zone_change_rereads_wakatime_days_in_the_new_zone(app, user_id, fakes):
+    from activity_hub.services import timezones
+
+    waka = fakes["wakatime"]
+    waka.add_day(TODAY, {"habit-ledger": 1200})
+    _, iid = connect(app, user_id, "wakatime", api_key=waka.api_key)
+    run_jobs(app)
+    app.extensions.setdefault("timezone_hooks", [])
+    if connections.wakatime_timezone_changed not in app.extensions["timezone_hooks"]:
+        app.extensions["timezone_hooks"].append(connections.wakatime_timezone_changed)
+    assert waka.requested_timezones == {"Europe/Berlin"}  # validation and backfill ask in the user's zone
+    waka.requests.clear()
+    waka.requested_timezones.clear()
+    with app.test_request_context():
+        user = db.session.get(User, user_id)
+        user.timezone = "America/Los_Angeles"
+        db.session.commit()
+        timezones.timezone_changed(user)
+    run_jobs(app)
+    run = last_run(app, iid)
+    assert run.status == "succeeded" and run.progress_total == 365  # the whole window again
+    assert len(waka.requests) == 12 and waka.requested_timezones == {"America/Los_Angeles"}
+
+
 # -- Codewars --------------------------------------------------------------------------------------------
 
 def test_codewars_unknown_user_then_backfill_and_incremental(app, user_id, fakes):
