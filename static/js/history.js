@@ -15,6 +15,15 @@
     });
   });
 
+  // A fragment request that was redirected to the sign-in page (session ended): go there instead of swapping it in.
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var url = evt.detail.xhr && evt.detail.xhr.responseURL;
+    if (url && new URL(url).pathname === "/login") {
+      evt.detail.shouldSwap = false;
+      window.location.href = url;
+    }
+  });
+
   // Reload the results for the URL in the address bar when anything changed the data.
   function refresh() {
     clearTimeout(refreshTimer);

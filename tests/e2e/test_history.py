@@ -115,3 +115,13 @@ def test_delete_with_undo_and_refresh_when_a_sync_finishes(live_server, page):
     page.evaluate("document.body.dispatchEvent(new CustomEvent('import-finished', {bubbles: true}))")
     expect(page.locator("#history-table tbody tr").first).to_contain_text("Synced meanwhile")
     assert page.url.endswith("/history/?service=duolingo")
+
+
+def test_a_filter_after_signing_out_elsewhere_goes_to_the_sign_in_page(live_server, page):
+    sign_up_in_browser(page, live_server.url)
+    seed(live_server.app)
+    page.goto(live_server.url + "/history/")
+    page.context.clear_cookies()
+    page.locator("label.chip", has_text="github").click()
+    page.wait_for_url(re.compile(r".*/login\?next="))
+    expect(page.locator("input[name=password]")).to_be_visible()
