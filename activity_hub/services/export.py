@@ -25,7 +25,7 @@ def neutralise(value: str) -> str:
 def _batches(user_id: int, f: HistoryFilter, batch: int) -> Iterator[list]:
     """The filtered rows oldest first, fetched `batch` at a time (a server-side cursor on PostgreSQL)."""
     stmt = (select(Activity.date, Activity.service, Activity.minutes, Activity.title, Activity.source,
-                   Activity.occurred_at)
+                   Activity.occurred_at, Activity.hidden)
             .where(*conditions(user_id, f)).order_by(Activity.date, Activity.id)
             .execution_options(yield_per=batch))
     result = db.session.execute(stmt)
@@ -43,7 +43,7 @@ def csv_chunks(user_id: int, f: HistoryFilter, batch: int = BATCH) -> Iterator[s
     for rows in _batches(user_id, f, batch):
         writer.writerows(
             (day.isoformat(), neutralise(service), minutes, neutralise(title), neutralise(source))
-            for day, service, minutes, title, source, _instant in rows
+            for day, service, minutes, title, source, _instant, _hidden in rows
         )
         yield buffer.getvalue()
         buffer.seek(0)
@@ -52,14 +52,15 @@ def csv_chunks(user_id: int, f: HistoryFilter, batch: int = BATCH) -> Iterator[s
 
 
 def json_chunks(user_id: int, f: HistoryFilter, batch: int = BATCH) -> Iterator[str]:
-    """A JSON array of objects with the CSV's fields plus `occurred_at`, streamed in pieces."""
+    """A JSON array of objects with the CSV's fields plus `occurred_at` and `hidden`, streamed in pieces."""
     yield "["
     separator = "\n"
     for rows in _batches(user_id, f, batch):
         parts = []
-        for day, service, minutes, title, source, instant in rows:
+        for day, service, minutes, title, source, instant, hidden in rows:
             item = {"date": day.isoformat(), "service": service, "minutes": minutes, "title": title,
-                    "source": source, "occurred_at": instant.isoformat() if instant else None}
+                    "source": source, "occurred_at": instant.isoformat() if instant else None,
+                    "hidden": bool(hidden)}
             parts.append(separator + json.dumps(item, ensure_ascii=False))
             separator = ",\n"
         yield "".join(parts)

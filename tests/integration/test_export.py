@@ -72,7 +72,7 @@ def test_json_export_of_the_same_view(app, user_client):
     assert resp.mimetype == "application/json" and resp.is_streamed
     assert json.loads(resp.get_data(as_text=True)) == [{
         "date": "2024-05-01", "service": "codewars", "minutes": 15, "title": "=kata", "source": "codewars",
-        "occurred_at": "2024-05-01T12:30:00+00:00"}]
+        "occurred_at": "2024-05-01T12:30:00+00:00", "hidden": False}]
     assert json.loads(user_client.get("/history/export.json?q=nothing-matches").get_data(as_text=True)) == []
 
 
