@@ -78,3 +78,20 @@ def test_an_undo_token_only_works_for_its_owner(app, client):
     assert "not valid" in resp.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(Activity).where(Activity.title == "Bo manual")) is None
+
+
+def test_status_only_reports_ones_own_runs_and_imports(app, two_users):
+    from activity_hub.models import ImportBatch, Integration, SyncRun
+
+    client, bo, _ = two_users
+    with app.app_context():
+        integration = Integration(user_id=bo, provider="codewars", status="syncing")
+        db.session.add(integration)
+        db.session.flush()
+        db.session.add(SyncRun(integration_id=integration.id, user_id=bo, status="running"))
+        db.session.add(ImportBatch(user_id=bo, filename="bo-secret.csv", file_hash="x", content=b"", status="importing"))
+        db.session.commit()
+    body = client.get("/history/status?since=x").get_data(as_text=True)
+    page = client.get("/history/").get_data(as_text=True)
+    for html in (body, page):
+        assert "Updating from" not in html and "bo-secret.csv" not in html and "every 60s" in html
