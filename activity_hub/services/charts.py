@@ -87,12 +87,16 @@ def _leveller(values: list[int]):
 
 
 def heatmap(totals: dict[date, dict[str, int]], end: date, f) -> Heatmap:
-    """A cell per local day of the 53 weeks up to `end`, Monday on top, shaded by quartile of minutes."""
+    """A cell per local day of the 53 weeks up to `end`, Monday on top, shaded by quartile of minutes.
+
+    Shades, totals and the legend come from the days inside the chosen range; days outside it keep
+    their shade but are drawn dimmed (`in_range` False)."""
     first = end - timedelta(days=364)
     first -= timedelta(days=first.weekday())
     days = [first + timedelta(days=i) for i in range((end - first).days + 1)]
     day_minutes = {d: sum(totals[d].values()) for d in days if d in totals}
-    level_of = _leveller([m for m in day_minutes.values() if m > 0])
+    chosen = {d: m for d, m in day_minutes.items() if f.contains(d)}
+    level_of = _leveller([m for m in chosen.values() if m > 0])
     cells = []
     for day in days:
         col, row = (day - first).days // 7, day.weekday()
@@ -103,10 +107,10 @@ def heatmap(totals: dict[date, dict[str, int]], end: date, f) -> Heatmap:
                               f.contains(day)))
     columns = (end - first).days // 7 + 1
     months = _month_labels(first, end)
-    legend = _legend(day_minutes.values(), level_of)
+    legend = _legend(chosen.values(), level_of)
     weekdays = [(TOP + r * STEP + CELL - 2, name) for r, name in ((0, "Mon"), (2, "Wed"), (4, "Fri"))]
     return Heatmap(cells, months, weekdays, LEFT + columns * STEP, TOP + 7 * STEP, legend,
-                   sum(day_minutes.values()), sum(1 for m in day_minutes.values() if m > 0), first, end)
+                   sum(chosen.values()), sum(1 for m in chosen.values() if m > 0), first, end)
 
 
 def _month_labels(first: date, end: date) -> list[tuple[int, str]]:

@@ -144,15 +144,15 @@ def overview(user_id: int, f: HistoryFilter, today: date) -> Overview:
     chosen = only_services(totals, f.services)
     return Overview(
         summary=summarise(chosen, f, today),
-        heatmap=charts.heatmap(chosen, chart_end(f, today, 365), f),
-        weekly=charts.weekly(chosen, chart_end(f, today, 7 * charts.WEEKS), f),
+        heatmap=charts.heatmap(chosen, heatmap_end(f, today), f),
+        weekly=charts.weekly(chosen, min(f.end or today, today), f),
         services=services,
     )
 
 
-def chart_end(f: HistoryFilter, today: date, window_days: int) -> date:
-    """Charts end today, so picking a day or a recent range dims the rest instead of moving the chart;
-    a range that ends before the chart's window moves the window back to it."""
-    if f.end is None or f.end > today - timedelta(days=window_days):
+def heatmap_end(f: HistoryFilter, today: date) -> date:
+    """The heatmap ends today, so picking a day or a recent range dims the rest instead of moving it;
+    a range that ends before the last twelve months moves it back to that range."""
+    if f.end is None or f.end > today - timedelta(days=365):
         return today
     return f.end

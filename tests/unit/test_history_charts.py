@@ -89,12 +89,19 @@ def test_summary_counts_week_month_range_and_split():
     assert (only.week_minutes, only.month_minutes, only.active_days) == (45, 45, 2)
 
 
-def test_charts_stay_on_today_for_recent_ranges_and_move_back_for_old_ones():
-    from activity_hub.services.history_stats import chart_end
+def test_heatmap_stays_on_today_for_recent_ranges_and_moves_back_for_old_ones():
+    from activity_hub.services.history_stats import heatmap_end
 
     today = date(2025, 3, 12)
-    assert chart_end(HistoryFilter(), today, 365) == today
-    assert chart_end(HistoryFilter(start=date(2025, 3, 1), end=date(2025, 3, 1)), today, 365) == today
-    assert chart_end(HistoryFilter(end=date(2023, 6, 30)), today, 365) == date(2023, 6, 30)
-    assert chart_end(HistoryFilter(end=date(2024, 12, 1)), today, 84) == date(2024, 12, 1)
-    assert chart_end(HistoryFilter(end=date(2024, 12, 1)), today, 365) == today
+    assert heatmap_end(HistoryFilter(), today) == today
+    assert heatmap_end(HistoryFilter(start=date(2025, 3, 1), end=date(2025, 3, 1)), today) == today
+    assert heatmap_end(HistoryFilter(end=date(2024, 6, 1)), today) == today
+    assert heatmap_end(HistoryFilter(end=date(2023, 6, 30)), today) == date(2023, 6, 30)
+
+
+def test_heatmap_shades_and_counts_only_the_chosen_range():
+    totals = {END: {"x": 10}, END - timedelta(days=1): {"x": 500}, END - timedelta(days=40): {"x": 999}}
+    heat = charts.heatmap(totals, END, HistoryFilter(start=END - timedelta(days=1)))
+    assert (heat.active_days, heat.total_minutes) == (2, 510)
+    levels = {c.minutes: (c.level, c.in_range) for c in heat.cells if c.minutes}
+    assert levels == {10: (2, True), 500: (4, True), 999: (4, False)}
