@@ -133,15 +133,10 @@ class WakaTime(Provider):
 
     def fetch(self, cursor: dict | None) -> Iterator[Page]:
         today = self._today()
-        if cursor and parse_day(cursor.get("through")):
-            trailing = self._int_option("trailing_days", DEFAULT_TRAILING_DAYS)
-            start = min(parse_day(cursor["through"]), today) - timedelta(days=trailing)
-            oldest = parse_day(cursor.get("from")) or start
-        else:
-            start = today - timedelta(days=self._int_option("backfill_days", DEFAULT_BACKFILL_DAYS) - 1)
-            oldest = start
-        total = (today - start).days + 1
-        chunks = list(self._chunks(start, today))
+        spans = self._spans(cursor, today)
+        covered_from = min([first for first, _ in spans] + [parse_day((cursor or {}).get("from")) or today])
+        total = sum((last - first).days + 1 for first, last in spans)
+        chunks = [chunk for span in spans for chunk in self._chunks(*span)]
         done = 0
         for index, (first, last) in enumerate(chunks):
             records, allowed_from = self._read_chunk(first, last)
@@ -154,10 +149,24 @@ class WakaTime(Provider):
                 return
             next_cursor = None
             if index == len(chunks) - 1:
-                next_cursor = {"through": today.isoformat(), "from": min(oldest, start).isoformat()}
+                next_cursor = {"through": today.isoformat(), "from": covered_from.isoformat()}
                 if cursor and cursor.get("plan_limited_from"):
                     next_cursor["plan_limited_from"] = cursor["plan_limited_from"]
             yield Page(records, done=done, total=total, unit="days", cursor=next_cursor)
+
+    def _spans(self, cursor: dict | None, today: date) -> list[tuple[date, date]]:
+        """What to read, newest first: the whole backfill on a first sync; later, a trailing window since
+        the last sync, plus any older days a longer `backfill_days` now asks for (unless the plan stopped us)."""
+        wanted_from = today - timedelta(days=self._int_option("backfill_days", DEFAULT_BACKFILL_DAYS) - 1)
+        through = parse_day((cursor or {}).get("through"))
+        if through is None:
+            return [(wanted_from, today)]
+        window_from = min(through, today) - timedelta(days=self._int_option("trailing_days", DEFAULT_TRAILING_DAYS))
+        spans = [(window_from, today)]
+        covered_from = min(parse_day(cursor.get("from")) or window_from, window_from)
+        if wanted_from < covered_from and not cursor.get("plan_limited_from"):
+            spans.append((wanted_from, covered_from - timedelta(days=1)))
+        return spans
 
     # -- requests ------------------------------------------------------------------------------------
 

@@ -34,13 +34,28 @@ class FormSpec:
     secret: str | None = None
     server: str | None = None  # the field with an optional API base (WakaTime-compatible servers)
     secret_label: str = "key"
+    options: dict[str, "Option"] = field(default_factory=dict)  # saved in Integration.settings
+
+
+@dataclass(frozen=True)
+class Option:
+    """A whole-number setting the provider reads from its options (an empty field means the default)."""
+
+    default: int
+    low: int
+    high: int
+    label: str
 
 
 FORMS = {
-    "wakatime": FormSpec(("api_key", "server_url"), {"api_key": "Enter your WakaTime API key."}, "api_key",
-                         "server_url", "API key"),
-    "codewars": FormSpec(("username",), {"username": "Enter your Codewars username."}),
-    "exercism": FormSpec(("token",), {"token": "Enter your Exercism API token."}, "token", secret_label="API token"),
+    "wakatime": FormSpec(("api_key", "server_url", "backfill_days"), {"api_key": "Enter your WakaTime API key."},
+                         "api_key", "server_url", "API key",
+                         {"backfill_days": Option(365, 1, 3650, "Days of history to import")}),
+    "codewars": FormSpec(("username", "minutes_per_kata"), {"username": "Enter your Codewars username."},
+                         options={"minutes_per_kata": Option(20, 1, 600, "Minutes counted per kata")}),
+    "exercism": FormSpec(("token", "minutes_per_solution"), {"token": "Enter your Exercism API token."}, "token",
+                         secret_label="API token",
+                         options={"minutes_per_solution": Option(30, 1, 600, "Minutes counted per exercise")}),
 }
 
 
@@ -55,6 +70,21 @@ def form_values(slug: str, form: Mapping) -> dict:
     """The form's fields, stripped; the secret field is left out."""
     spec = FORMS[slug]
     return {name: (form.get(name) or "").strip() for name in spec.fields if name != spec.secret}
+
+
+def options_from(slug: str, form: Mapping) -> dict:
+    """The form's whole-number settings, defaults for empty fields; raises InvalidAccount when out of range."""
+    settings = {}
+    for name, option in FORMS[slug].options.items():
+        raw = (form.get(name) or "").strip()
+        try:
+            value = int(raw) if raw else option.default
+        except ValueError:
+            value = None
+        if value is None or not option.low <= value <= option.high:
+            raise InvalidAccount(f"{option.label} must be a whole number from {option.low} to {option.high}.")
+        settings[name] = value
+    return settings
 
 
 def credentials_from(slug: str, form: Mapping) -> Credentials:
@@ -96,6 +126,7 @@ def connect_with_form(user, slug: str, form: Mapping) -> ConnectResult:
         result.error = " ".join(missing)
         return result
     try:
+        settings = options_from(slug, form)
         credentials = credentials_from(slug, form)
         account = validate(slug, credentials, user.timezone)
     except RateLimited as exc:
@@ -107,14 +138,15 @@ def connect_with_form(user, slug: str, form: Mapping) -> ConnectResult:
     except (requests.RequestException, ValueError):  # a URL or header requests refuses; never echo the secret
         result.error = f"Could not send a request to {PROVIDERS[slug].name} with these details; check the server URL."
         return result
-    result.integration = save_connection(user, slug, credentials, account)
+    result.integration = save_connection(user, slug, credentials, account, settings)
     from . import sync  # the engine imports providers; imported here to keep this module light
 
     sync.start_initial_sync(result.integration)
     return result
 
 
-def save_connection(user, slug: str, credentials: Credentials, account: Account) -> Integration:
+def save_connection(user, slug: str, credentials: Credentials, account: Account,
+                    settings: dict | None = None) -> Integration:
     """Create or renew the connection; a different account than before starts from an empty cursor."""
     integration = _find(user.id, slug)
     if integration is None:
@@ -128,6 +160,8 @@ def save_connection(user, slug: str, credentials: Credentials, account: Account)
     integration.credentials_encrypted = secret_box().encrypt(credentials.secret) if credentials.secret else None
     integration.secret_tail = mask(credentials.secret).removeprefix("••••") or None
     integration.status, integration.last_error = "connected", None
+    if settings is not None:
+        integration.settings = {**(integration.settings or {}), **settings}
     try:
         db.session.commit()
     except IntegrityError:  # the same form submitted twice at once: the other request saved it

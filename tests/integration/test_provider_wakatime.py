@@ -96,6 +96,20 @@ def test_incremental_sync_after_a_long_gap_is_chunked(waka):
     assert len(waka.requests) == 3 and pages[-1].done == pages[-1].total == 90
 
 
+def test_a_longer_backfill_setting_reads_only_the_older_days_still_missing(waka):
+    waka.add_day(TODAY - timedelta(days=60), {"habit-ledger": 600})
+    cursor = {"through": "2026-11-26", "from": "2026-10-28"}  # an earlier backfill of 30 days
+    pages = list(provider(waka, backfill_days=90).fetch(cursor))
+    assert waka.requests == [("2026-11-23", "2026-11-26"), ("2026-09-27", "2026-10-27"), ("2026-08-29", "2026-09-26")]
+    assert [r.date for r in records_of(pages)] == [TODAY - timedelta(days=60)]
+    assert pages[-1].cursor == {"through": "2026-11-26", "from": "2026-08-29"}
+    assert pages[-1].done == pages[-1].total == 4 + 60
+
+    waka.requests.clear()  # the plan stopped an earlier backfill: never ask again
+    list(provider(waka, backfill_days=90).fetch(dict(cursor, plan_limited_from="2026-10-28")))
+    assert waka.requests == [("2026-11-23", "2026-11-26")]
+
+
 def test_days_are_local_days_in_the_users_time_zone(waka):
     waka.add_day(date(2026, 11, 20), {"habit-ledger": 1200})
     [record] = records_of(provider(waka, timezone="Pacific/Auckland", backfill_days=10).fetch(None))

@@ -153,6 +153,9 @@ def test_wakapi_server_url_is_saved_normalised_and_used(app, user_id, httpserver
     ("exercism", {"token": "abc def"}, "That API token does not look right"),
     ("exercism", {"token": "tökén"}, "That API token does not look right"),
     ("exercism", {"token": "t" * 600}, "That API token does not look right"),
+    ("codewars", {"username": "mira_okafor", "minutes_per_kata": "ten"}, "Minutes counted per kata must be"),
+    ("exercism", {"token": "abc", "minutes_per_solution": "0"}, "from 1 to 600"),
+    ("wakatime", {"api_key": "waka_abc", "backfill_days": "99999"}, "Days of history to import must be"),
 ])
 def test_malformed_form_input_is_refused_in_words_and_saves_nothing(app, user_id, slug, form, message):
     error, iid = connect(app, user_id, slug, **form)
@@ -229,6 +232,19 @@ def test_time_zone_change_rereads_wakatime_days_in_the_new_zone(app, user_id, fa
     run = last_run(app, iid)
     assert run.status == "succeeded" and run.progress_total == 365  # the whole window again
     assert len(waka.requests) == 12 and waka.requested_timezones == {"America/Los_Angeles"}
+
+
+def test_form_settings_are_saved_and_used(app, user_id, fakes):
+    fakes["codewars"].add_user("mira_okafor", katas=3)
+    _, cw = connect(app, user_id, "codewars", username="mira_okafor", minutes_per_kata="15")
+    fakes["wakatime"].add_day(TODAY, {"habit-ledger": 600})
+    _, wt = connect(app, user_id, "wakatime", api_key=fakes["wakatime"].api_key, backfill_days="45", server_url="")
+    run_jobs(app)
+    assert {a.minutes for a in rows(app, "codewars").values()} == {15}
+    assert len(fakes["wakatime"].requests) == 1 + 2 and last_run(app, wt).progress_total == 45
+    with app.app_context():
+        assert db.session.get(Integration, cw).settings == {"minutes_per_kata": 15}
+        assert db.session.get(Integration, wt).settings == {"backfill_days": 45}
 
 
 # -- Codewars --------------------------------------------------------------------------------------------
