@@ -43,6 +43,7 @@ def test_connect_wakatime_bad_key_then_good_key_reaches_synced(page, live_server
     card.get_by_label("API key").fill("waka_this-is-not-my-key")
     card.get_by_role("button", name="Connect WakaTime").click()
     expect(card.get_by_role("alert")).to_have_text("WakaTime rejected this API key")
+    expect(card.get_by_label("API key")).to_be_focused()  # on a phone the card may be far down the page
     assert integrations(live_server.app) == 0
     assert "waka_this-is-not-my-key" not in page.content()
 
