@@ -12,6 +12,7 @@ from urllib.parse import quote
 from .base import (
     Account,
     ActivityRecord,
+    AuthError,
     Credentials,
     InvalidAccount,
     MalformedResponse,
@@ -65,7 +66,7 @@ class Codewars(Provider):
         page = 0
         path = f"users/{quote(self.username, safe='')}/code-challenges/completed"
         while True:
-            body = self._get(path, params={"page": page})
+            body = self._get(path, params={"page": page}, syncing=True)
             items, total_pages = _page_items(body)
             records, reached_known = [], False
             for item in items:
@@ -90,8 +91,11 @@ class Codewars(Provider):
                 return
             yield Page(records, done=page, total=total_pages)
 
-    def _get(self, path: str, params: dict | None = None):
+    def _get(self, path: str, params: dict | None = None, syncing: bool = False):
         resp = self.http.get(path, params=params)
+        if resp.status_code == 404 and syncing:  # renamed or deleted since connecting: the card offers its form
+            raise AuthError(f"Codewars has no user named '{self.username}' any more. Reconnect with your "
+                            "current username to keep syncing.")
         if resp.status_code == 404:
             raise InvalidAccount(f"No Codewars user named '{self.username}'")
         if resp.status_code == 403 and "json" not in resp.headers.get("Content-Type", ""):

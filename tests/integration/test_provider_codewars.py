@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from activity_hub.providers.base import (
+    AuthError,
     Credentials,
     InvalidAccount,
     MalformedResponse,
@@ -43,6 +44,15 @@ def test_validate_returns_the_canonical_username_despite_null_profile_fields(cod
 def test_unknown_user_is_named_in_the_message(codewars):
     with pytest.raises(InvalidAccount, match=r"^No Codewars user named 'ghost'$"):
         provider(codewars, "ghost").validate()
+
+
+def test_user_gone_during_sync_asks_to_reconnect(codewars):
+    codewars.add_user("mira_okafor", katas=3)
+    client = provider(codewars)
+    client.validate()
+    del codewars.users["mira_okafor"]  # renamed on Codewars
+    with pytest.raises(AuthError, match="Codewars has no user named 'mira_okafor' any more. Reconnect"):
+        list(client.fetch(None))
 
 
 def test_empty_username_asks_for_one(codewars):
