@@ -21,7 +21,7 @@ from ..providers.base import Account, Credentials, InvalidAccount, ProviderError
 from ..providers.http import HttpClient
 from ..providers.wakatime import api_base
 
-VALIDATE_TIMEOUT = (5.0, 15.0)  # a person is waiting for the answer: no long reads, one retry
+VALIDATE_TIMEOUT = (4.0, 8.0)  # a person is waiting: two tries stay well inside gunicorn's 30 s worker timeout
 MAX_SECRET_LENGTH = 512
 
 
