@@ -31,14 +31,14 @@ TOPICS = ("Spanish: past tense", "Linear algebra", "Learn SQL, lesson 4", "Graph
 
 
 def write_csv(path: Path, rows: int) -> None:
-    """A realistic export: dates over ~3 years, some identical sessions on the same day, quoted titles."""
+    """A realistic export: in date order over ~3 years, several sessions a day, some identical, quoted titles."""
     rnd = random.Random(rows)
     start = date.today() - timedelta(days=1100)
     with path.open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
         out.writerow(["date", "service", "minutes", "title"])
         for i in range(rows):
-            day = start + timedelta(days=rnd.randrange(1095))
+            day = start + timedelta(days=i * 1095 // rows)
             service = SERVICES[i % len(SERVICES)]
             title = f"{TOPICS[rnd.randrange(len(TOPICS))]} #{rnd.randrange(400)}"
             out.writerow([day.isoformat(), service, rnd.randint(5, 120), title])

@@ -4,10 +4,14 @@ A batch moves through: `uploaded` (stored, validation queued) -> `validating` ->
 first errors known) or `rejected` (the file as a whole cannot be read) -> `queued` -> `importing` ->
 `imported`, and later `undoing` -> `undone`. A failed import is rolled back and ends `failed` (it can be
 started again). Cancelling a preview deletes the batch: nothing was imported, so nothing else goes.
+
+The file itself lives in its own table, `import_files`, one row per batch. The batch row is updated for
+every progress step; SQLite rewrites a whole row, blob included, on any UPDATE, so keeping a 50 MB file
+beside the counters would copy it on every step. `ImportBatch.content` still reads and sets it.
 """
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
@@ -28,7 +32,6 @@ class ImportBatch(db.Model):
     filename: Mapped[str] = mapped_column(String(255))
     file_hash: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(Integer, default=0)
-    content: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(16), default="uploaded")
     total_rows: Mapped[int] = mapped_column(Integer, default=0)
     new_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -47,6 +50,16 @@ class ImportBatch(db.Model):
     finished_at = mapped_column(UTCDateTime)
     undone_at = mapped_column(UTCDateTime)
 
+    file = relationship("ImportFile", uselist=False, cascade="all, delete-orphan", passive_deletes=True)
+
+    @property
+    def content(self) -> bytes:
+        return self.file.content if self.file is not None else b""
+
+    @content.setter
+    def content(self, value: bytes) -> None:
+        self.file = ImportFile(content=value)
+
     @property
     def running(self) -> bool:
         return self.status in RUNNING_STATUSES
@@ -54,3 +67,12 @@ class ImportBatch(db.Model):
     @property
     def valid_count(self) -> int:
         return self.new_count + self.duplicate_count
+
+
+class ImportFile(db.Model):
+    """The bytes of an uploaded file, kept apart from its batch's often-updated counters."""
+
+    __tablename__ = "import_files"
+
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)

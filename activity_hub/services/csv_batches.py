@@ -121,11 +121,9 @@ def user_batch(user_id: int, batch_id: int) -> ImportBatch | None:
 
 
 def user_batches(user_id: int, limit: int = 50) -> list[ImportBatch]:
-    """The user's batches, newest first, without loading the stored files."""
-    from sqlalchemy.orm import defer
-
+    """The user's batches, newest first (the stored files are deferred columns, so they stay unloaded)."""
     return list(db.session.scalars(
-        select(ImportBatch).options(defer(ImportBatch.content)).where(ImportBatch.user_id == user_id)
+        select(ImportBatch).where(ImportBatch.user_id == user_id)
         .order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc()).limit(limit)
     ))
 

@@ -5,13 +5,13 @@ import io
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import ImportBatch
+from ..models.imports import ImportFile
 
 CHUNK_BYTES = 1024 * 1024
 
 
 class StoredContent(io.RawIOBase):
-    """A read-only byte stream over `import_batches.content`, on its own connection.
+    """A read-only byte stream over `import_files.content`, on its own connection.
 
     SQLite reads through incremental blob I/O; other databases read `substr()` slices. The connection
     is separate from the session's, so reading never holds a transaction open around the import's writes.
@@ -25,7 +25,7 @@ class StoredContent(io.RawIOBase):
         self._blob = None
         if self._conn.dialect.name == "sqlite":
             raw = self._conn.connection.dbapi_connection
-            self._blob = raw.blobopen("import_batches", "content", batch_id, readonly=True)
+            self._blob = raw.blobopen("import_files", "content", batch_id, readonly=True)
 
     def readable(self) -> bool:
         return True
@@ -36,8 +36,8 @@ class StoredContent(io.RawIOBase):
             data = self._blob.read(size)
         else:
             data = self._conn.scalar(
-                select(func.substr(ImportBatch.content, self.bytes_read + 1, size)).where(
-                    ImportBatch.id == self.batch_id
+                select(func.substr(ImportFile.content, self.bytes_read + 1, size)).where(
+                    ImportFile.batch_id == self.batch_id
                 )
             ) or b""
         n = len(data)

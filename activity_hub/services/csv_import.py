@@ -33,7 +33,7 @@ from .csv_content import ContentSource
 from .csv_parse import CsvFileError, Layout, ParsedRow, iter_rows
 
 CHUNK_ROWS = 10_000
-LOOKUP_KEYS = 500
+LOOKUP_KEYS = 5000
 PROGRESS_EVERY_ROWS = 5000
 MAX_STORED_ERRORS = 100
 
@@ -70,6 +70,7 @@ def preview_batch(batch_id: int) -> ImportBatch | None:
     keys: list[str] = []
     layouts: list[Layout] = []
     source, rows = scan(batch, today, layouts)
+    look_up = _has_csv_rows(user_id)  # a first import cannot meet duplicates: skip the lookups
     try:
         for chunk in chunked(rows, LOOKUP_KEYS):
             for row in chunk:
@@ -77,7 +78,7 @@ def preview_batch(batch_id: int) -> ImportBatch | None:
                     invalid += 1
                     if len(errors) < MAX_STORED_ERRORS:
                         errors.extend(_error_dicts(row))
-                else:
+                elif look_up:
                     keys.append(row.key)
             duplicates += _count_existing(user_id, keys)
             keys.clear()
@@ -156,6 +157,7 @@ def undo_batch(batch_id: int) -> ImportBatch | None:
 INSERT_COLUMNS = ("user_id", "service", "date", "minutes", "title", "source", "external_id", "import_batch_id",
                   "hidden", "created_at", "updated_at")
 PAGE_ROWS = 500
+SQLITE_CACHE_KB = 32 * 1024
 
 
 class RowWriter:
@@ -194,6 +196,7 @@ class RowWriter:
         rows.sort(key=itemgetter(6))
         conn = db.session.connection()
         if self.sqlite:
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KB}")  # the indexes outgrow the 2 MB default
             return conn.exec_driver_sql(_insert_sql(self.mark, 1, returning=False), rows).rowcount
         inserted = 0
         for start in range(0, len(rows), PAGE_ROWS):
@@ -246,6 +249,14 @@ def _count_existing(user_id: int, keys: list[str]) -> int:
     )
     db.session.commit()
     return count or 0
+
+
+def _has_csv_rows(user_id: int) -> bool:
+    found = db.session.scalar(
+        select(Activity.id).where(Activity.user_id == user_id, Activity.source == "csv").limit(1)
+    )
+    db.session.commit()
+    return found is not None
 
 
 def _count_batch_rows(batch_id: int) -> int:

@@ -10,6 +10,7 @@ import codecs
 import csv
 import hashlib
 import io
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -110,17 +111,49 @@ def read_layout(header: list[str], delimiter: str) -> Layout:
 
 
 class OccurrenceCounter:
-    """Numbers identical rows within one file (1, 2, ...), keyed by a 64-bit digest to stay small."""
+    """Numbers identical rows within one file (1, 2, ...).
 
-    def __init__(self) -> None:
-        self._seen: dict[int, int] = {}
+    The only state that grows with the file: an open-addressing table of 64-bit row digests in two flat
+    arrays, about 24 bytes per distinct row (a dict of ints would take about 90), so a 1,000,000-row file
+    needs about 24 MB.
+    """
+
+    def __init__(self, capacity: int = 1 << 12) -> None:
+        self._keys = array("Q", [0]) * capacity
+        self._counts = array("I", [0]) * capacity
+        self._used = 0
 
     def key_for(self, row: CleanRow) -> str:
         digest = row_digest(row)
-        slot = int.from_bytes(digest[:8], "big")
-        occurrence = self._seen.get(slot, 0) + 1
-        self._seen[slot] = occurrence
-        return f"{digest.hex()}-{occurrence}"
+        return f"{digest.hex()}-{self.bump(int.from_bytes(digest[:8], 'big') or 1)}"
+
+    def bump(self, key: int) -> int:
+        """Count one more occurrence of `key` (non-zero) and return its count."""
+        index = self._find(key)
+        if self._keys[index] == 0:
+            self._keys[index] = key
+            self._used += 1
+            if self._used * 2 > len(self._keys):
+                self._grow()
+                index = self._find(key)
+        self._counts[index] += 1
+        return self._counts[index]
+
+    def _find(self, key: int) -> int:
+        keys, mask = self._keys, len(self._keys) - 1
+        index = key & mask
+        while keys[index] != key and keys[index] != 0:
+            index = (index + 1) & mask
+        return index
+
+    def _grow(self) -> None:
+        old_keys, old_counts = self._keys, self._counts
+        self._keys = array("Q", [0]) * (len(old_keys) * 2)
+        self._counts = array("I", [0]) * (len(old_keys) * 2)
+        for key, count in zip(old_keys, old_counts, strict=True):
+            if key:
+                index = self._find(key)
+                self._keys[index], self._counts[index] = key, count
 
 
 def row_digest(row: CleanRow) -> bytes:
