@@ -2,6 +2,7 @@
 then syncs through the engine and RQ on the real Redis, against fake servers over real HTTP."""
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -15,7 +16,7 @@ from tests.fakes.exercism import TRACKS, FakeExercism
 from tests.fakes.scripted import rate_limited, slow
 from tests.fakes.wakatime import FakeWakaTime
 
-TODAY = datetime.now(UTC).date()
+TODAY = datetime.now(ZoneInfo("Europe/Berlin")).date()  # the test user's local today, as the provider sees it
 
 
 @pytest.fixture
