@@ -223,8 +223,7 @@ class WakaTime(Provider):
     # -- records -------------------------------------------------------------------------------------
 
     def _records(self, body: dict, first: date) -> list[ActivityRecord]:
-        if cumulative_seconds(body) == 0:
-            return []
+        """Days are read one by one: the range total (`cumulative_total`) is display data, never trusted."""
         records = []
         for position, entry in enumerate(body["data"]):
             if not isinstance(entry, dict):
