@@ -10,6 +10,9 @@ from activity_hub.models import Integration, SyncRun, User
 from activity_hub.schedule import ID_PREFIX, job_id, make_scheduler, periodic_jobs, register_periodic_jobs
 from tests.conftest import run_jobs
 
+# crontab warns about its own future default on every call rq-scheduler makes; the scheduler runs with TZ=UTC.
+pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
+
 MINUTE = {"func": "activity_hub.jobs.maintenance", "cron": "* * * * *", "queue": "default", "timeout": 120}
 DAILY = {"func": "activity_hub.jobs.sync.enqueue_daily_syncs", "cron": "0 3 * * *", "queue": "default", "timeout": 600}
 
