@@ -111,3 +111,28 @@ def test_daily_fan_out_queues_one_job_per_connection_even_when_run_twice(app):
         runs = db.session.scalars(select(SyncRun)).all()
         assert sorted(r.integration_id for r in runs) == sorted(ids[:3])
         assert {r.trigger for r in runs} == {"scheduled"} and {r.status for r in runs} == {"queued"}
+
+
+@pytest.mark.slow
+def test_restarting_the_scheduler_process_keeps_one_job_per_definition(app):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from activity_hub.config import PROJECT_ROOT
+
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=app.config["REDIS_URL"],
+               DAILY_SYNC_AT="04:30")
+    outputs = []
+    for _ in range(2):
+        proc = subprocess.Popen([sys.executable, "worker.py", "scheduler"], cwd=PROJECT_ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        outputs.append(proc.stdout.readline().strip())
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+    assert outputs == ["scheduler: periodic jobs registered ({'added': 2, 'kept': 0, 'removed': 0})",
+                       "scheduler: periodic jobs registered ({'added': 0, 'kept': 2, 'removed': 0})"]
+    with app.app_context():
+        crons = sorted(scheduled(make_scheduler()).values())
+    assert crons == ["* * * * *", "30 4 * * *"]
