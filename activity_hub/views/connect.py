@@ -81,8 +81,8 @@ def badge(slug):
 def _session_user_id() -> int | None:
     """The signed-in user's id from the signed session cookie (Flask-Login's key), else via remember-me."""
     raw = session.get("_user_id")
-    if isinstance(raw, str) and raw.isdigit():
-        return int(raw)
+    if isinstance(raw, str) and raw.isdigit() and login_manager.session_protection != "strong":
+        return int(raw)  # "strong" protection must check the session's origin: leave that to Flask-Login
     return current_user.id if current_user.is_authenticated else None
 
 
