@@ -1,4 +1,4 @@
-"""What the Connect page shows: each source's connection, its badge state and its recent runs.
+"""What the Connect page shows (each source's connection, badge state and recent runs) and Disconnect.
 
 The badge is polled every two seconds by every open Connect page, so `badge_for` is one indexed query
 (the connection joined with its newest run) and the template is a cached file.
