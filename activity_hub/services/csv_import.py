@@ -119,6 +119,7 @@ def import_batch(batch_id: int) -> ImportBatch | None:
     except CsvFileError as exc:
         rollback_batch(batch_id, f"The file could not be read again: {exc}")
         return db.session.get(ImportBatch, batch_id)
+    imported = _count_batch_rows(batch_id)  # exact even if two attempts ever overlapped
     db.session.execute(
         update(ImportBatch).where(ImportBatch.id == batch_id).values(
             status="imported", imported_count=imported, new_count=imported, duplicate_count=done - imported,
