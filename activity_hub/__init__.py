@@ -83,12 +83,13 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_sync_hooks(app: Flask) -> None:
-    """A new connection starts its backfill; a time zone change recomputes the GitHub days."""
+    """A new connection starts its backfill; a time zone change recomputes GitHub days and re-reads WakaTime's."""
+    from .services.connections import wakatime_timezone_changed
     from .services.github_days import recompute_all
     from .services.sync import start_initial_sync
 
     app.extensions["on_integration_connected"] = start_initial_sync
-    app.extensions.setdefault("timezone_hooks", []).append(recompute_all)
+    app.extensions.setdefault("timezone_hooks", []).extend([recompute_all, wakatime_timezone_changed])
 
 
 def _register_errors_and_headers(app: Flask) -> None:

@@ -29,6 +29,9 @@ def register_github_oauth(app) -> None:
     if not app.config.get("GITHUB_ID"):
         return
     base = app.config["GITHUB_OAUTH_URL"]
+    # The authlib registry is per process and caches the built client: drop it so the URLs of this app win
+    # (several apps live in one test process; in production there is one app, so this changes nothing).
+    oauth._clients.pop("github", None)
     oauth.register(
         "github",
         client_id=app.config["GITHUB_ID"],
@@ -37,6 +40,7 @@ def register_github_oauth(app) -> None:
         access_token_url=f"{base}/access_token",
         api_base_url=app.config["GITHUB_API_URL"] + "/",
         client_kwargs={"scope": "read:user", "default_timeout": (5, app.config["HTTP_TIMEOUT"])},
+        overwrite=True,
     )
 
 

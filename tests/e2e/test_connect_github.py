@@ -61,14 +61,8 @@ def slow_github():
 
 @pytest.fixture
 def fake(slow_github):
-    from activity_hub.extensions import oauth
-
-    # authlib's OAuth object is process-global and keeps the first app's GitHub client (and its URLs);
-    # this test's fake GitHub listens elsewhere, so let the live app build its own client.
-    oauth._clients.pop("github", None)
     slow_github.clear()
-    yield FakeGitHub(slow_github)
-    oauth._clients.pop("github", None)  # and let the next app build its own again
+    return FakeGitHub(slow_github)
 
 
 @pytest.fixture
