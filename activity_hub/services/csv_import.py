@@ -17,7 +17,9 @@ Design:
   of past imports still shows it; its rows are gone, so the same file can be imported again later.
 """
 
+import gc
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from functools import lru_cache
 from operator import itemgetter
@@ -36,6 +38,22 @@ CHUNK_ROWS = 10_000
 LOOKUP_KEYS = 5000
 PROGRESS_EVERY_ROWS = 5000
 MAX_STORED_ERRORS = 100
+
+
+@contextmanager
+def gc_paused():
+    """Pause the cyclic garbage collector around a row loop.
+
+    The loop makes no reference cycles (refcounting frees every row), but each chunk keeps thousands of
+    young container objects alive, so the collector kept re-scanning them: measured 30% of an import.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def user_today(user: User) -> date:
@@ -72,19 +90,20 @@ def preview_batch(batch_id: int) -> ImportBatch | None:
     source, rows = scan(batch, today, layouts)
     look_up = _has_csv_rows(user_id)  # a first import cannot meet duplicates: skip the lookups
     try:
-        for chunk in chunked(rows, LOOKUP_KEYS):
-            for row in chunk:
-                if row.clean is None:
-                    invalid += 1
-                    if len(errors) < MAX_STORED_ERRORS:
-                        errors.extend(_error_dicts(row))
-                elif look_up:
-                    keys.append(row.key)
-            duplicates += _count_existing(user_id, keys)
-            keys.clear()
-            total += len(chunk)
-            if total % PROGRESS_EVERY_ROWS < LOOKUP_KEYS:
-                _set_progress(batch_id, source.bytes_read)
+        with gc_paused():
+            for chunk in chunked(rows, LOOKUP_KEYS):
+                for row in chunk:
+                    if row.clean is None:
+                        invalid += 1
+                        if len(errors) < MAX_STORED_ERRORS:
+                            errors.extend(_error_dicts(row))
+                    elif look_up:
+                        keys.append(row.key)
+                duplicates += _count_existing(user_id, keys)
+                keys.clear()
+                total += len(chunk)
+                if total % PROGRESS_EVERY_ROWS < LOOKUP_KEYS:
+                    _set_progress(batch_id, source.bytes_read)
     except CsvFileError as exc:
         return _finish_preview(batch_id, status="rejected", error=str(exc))
     warnings = layouts[0].warnings() if layouts else []
@@ -111,11 +130,12 @@ def import_batch(batch_id: int) -> ImportBatch | None:
     done = invalid = 0
     imported = already
     try:
-        for parsed in chunked(rows, CHUNK_ROWS):
-            chunk = [writer.values(row) for row in parsed if row.clean is not None]
-            invalid += len(parsed) - len(chunk)
-            done += len(chunk)
-            imported += _insert_chunk(writer, chunk, done, imported)
+        with gc_paused():
+            for parsed in chunked(rows, CHUNK_ROWS):
+                chunk = [writer.values(row) for row in parsed if row.clean is not None]
+                invalid += len(parsed) - len(chunk)
+                done += len(chunk)
+                imported += _insert_chunk(writer, chunk, done, imported)
     except CsvFileError as exc:
         rollback_batch(batch_id, f"The file could not be read again: {exc}")
         return db.session.get(ImportBatch, batch_id)
