@@ -324,3 +324,19 @@ def test_queue_down_is_explained_and_nothing_changes(user_client, app):
 def test_upload_needs_sign_in(client):
     assert client.get("/upload/").status_code == 302
     assert client.post("/upload/").status_code == 302
+
+
+def test_the_buttons_work_as_plain_forms_without_javascript(user_client, app):
+    upload(user_client, csv_bytes(GOOD), htmx=False)
+    batch = latest_batch(app)
+    html = user_client.get(f"/upload/{batch.id}").get_data(as_text=True)
+    assert f'action="/upload/{batch.id}/import"' in html and f'action="/upload/{batch.id}/cancel"' in html
+    resp = user_client.post(f"/upload/{batch.id}/import")
+    assert resp.status_code == 302 and resp.headers["Location"] == f"/upload/{batch.id}"
+    run_jobs(app)
+    assert "Undo this import" in user_client.get(f"/upload/{batch.id}").get_data(as_text=True)
+    assert user_client.post(f"/upload/{batch.id}/undo").status_code == 302
+    run_jobs(app)
+    assert latest_batch(app).status == "undone"
+    resp = user_client.post(f"/upload/{batch.id}/cancel")
+    assert resp.status_code == 302 and resp.headers["Location"] == "/upload/"
