@@ -89,3 +89,19 @@ def test_gunicorns_413_is_shown_in_words(page, gunicorn_url, tmp_path):
     page.goto(gunicorn_url + "/upload/")
     upload_without_page_check(page, big_file(tmp_path, 2 * 1024 * 1024))
     expect(page.locator("#flashes")).to_contain_text("Uploads can be at most 1 MB. Split the file and try again.")
+
+
+def test_a_large_file_is_checked_by_a_worker_with_a_live_badge(page, live_server, tmp_path):
+    from tests.conftest import run_jobs
+
+    live_server.app.config["CSV_INLINE_MAX_BYTES"] = 1024
+    sign_up(page, live_server.url, email="lars@example.org")
+    page.goto(live_server.url + "/upload/")
+    page.set_input_files("#csv-file", str(big_file(tmp_path, 20_000)))
+    badge = page.locator("#batch-panel .batch-badge")
+    expect(badge).to_contain_text("Waiting for a worker")
+    run_jobs(live_server.app)
+    rows = 20_000 // len("2025-01-01,duolingo,25,Lesson\n")  # identical sessions: every one counts
+    expect(page.locator("#batch-panel .count.new")).to_contain_text(str(rows))
+    expect(badge).to_contain_text("Checked")
+    expect(page.get_by_role("button", name=f"Import {rows} new rows")).to_be_visible()
