@@ -1,17 +1,19 @@
 """The CSV import engine: preview (validate + count), import, roll back and undo a batch. No Flask request.
 
 Design:
-- The file is stored in its batch and read back as a stream (`csv_content`), so any worker host can run
+- The file is stored with its batch (table `import_files`) and read back as a stream (`csv_content`), so any worker host can run
   any step and memory stays flat however long the file is.
 - A row's identity (`Activity.external_id`) is the digest of the normalised row plus its occurrence number
   among identical rows of the same file (`csv_parse.OccurrenceCounter`). Re-uploading a file, or a longer
   export of the same history, therefore meets its earlier rows as conflicts and adds only what is new.
-- The import writes in chunks of `CHUNK_ROWS`, each one transaction of `INSERT ... ON CONFLICT DO NOTHING
-  RETURNING id` plus the batch's progress, so the database is never locked for long and the badge moves.
-  It is resumable rather than all-in-one: a retried attempt (RQ `Retry`, also after a killed worker) starts
-  from the top, skips the rows its earlier attempt inserted (same keys) and counts them from the
-  database, and only the last chunk's commit is followed by `imported`. If the final attempt fails,
-  `rollback_batch` deletes every row of the batch, so the history is as it was before.
+- The import writes in chunks of `CHUNK_ROWS`, each one transaction holding the chunk's
+  `INSERT ... ON CONFLICT DO NOTHING` (exact counts: `RETURNING id` on PostgreSQL, the summed rowcount of
+  one `executemany` on SQLite; see `csv_write`) plus the batch's progress, so the database is never locked
+  for long and the badge moves. It is resumable rather than all-in-one: a retried attempt (RQ `Retry`,
+  also after a killed worker) starts from the top, skips the rows its earlier attempt inserted (same
+  keys), and the batch is marked `imported` only after the last chunk, with the count read back from the
+  database. If the final attempt fails, `rollback_batch` deletes every row of the batch, so the history
+  is as it was before.
 - Undo deletes exactly the rows whose `import_batch_id` is the batch, in one transaction; rows a batch met
   as duplicates belong to the earlier batch and stay. The batch row is kept (status `undone`) so the list
   of past imports still shows it; its rows are gone, so the same file can be imported again later.
