@@ -10,12 +10,13 @@ from typing import BinaryIO
 
 from flask import current_app
 from rq import Callback, Retry
+from rq.job import Job
 from sqlalchemy import delete, select, update
 
 from ..extensions import db
 from ..models import ImportBatch, User
-from ..queues import RedisError, get_queue
-from .csv_import import preview_batch, scan, user_today
+from ..queues import RedisError, get_queue, get_redis
+from .csv_import import preview_batch, rollback_batch, scan, user_today
 from .csv_parse import CsvFileError
 from .rows import COLUMN_NAMES, EXAMPLE_ROWS
 
@@ -104,6 +105,40 @@ def _enqueue(batch: ImportBatch, func, on_failure, from_status, to_status: str) 
     db.session.commit()
     db.session.refresh(batch)
     return True
+
+
+LOST_MESSAGES = {
+    "uploaded": ("rejected", "Checking this file was lost (the job queue restarted). Cancel it and upload it again."),
+    "validating": ("rejected", "Checking this file was lost (the job queue restarted). Cancel it and upload it again."),
+    "queued": ("failed", "The import was lost before it finished (the job queue restarted). Nothing from this file "
+                         "was added. Try again."),
+    "importing": ("failed", "The import was lost before it finished (the job queue restarted). Nothing from this "
+                            "file was added. Try again."),
+    "undoing": ("imported", "Undo was lost (the job queue restarted); nothing was removed. Try again."),
+}
+
+
+def settle_lost_job(batch: ImportBatch) -> ImportBatch:
+    """A running batch whose job no longer exists in Redis (flushed, or a restarted non-persistent Redis)
+    would wait forever: end it in words instead. Finished and failed jobs stay in Redis for hours, so
+    only a queue that lost its data gets here."""
+    if not batch.running or not batch.job_id:
+        return batch
+    try:
+        exists = Job.exists(batch.job_id, connection=get_redis())
+    except (RedisError, OSError):
+        return batch  # cannot tell; the badge keeps waiting
+    if exists:
+        return batch
+    status, message = LOST_MESSAGES[batch.status]
+    if status == "failed":
+        rollback_batch(batch.id, message)
+    else:
+        db.session.execute(update(ImportBatch).where(ImportBatch.id == batch.id, ImportBatch.status == batch.status)
+                           .values(status=status, error=message, progress_done=0))
+        db.session.commit()
+    db.session.refresh(batch)
+    return batch
 
 
 def discard_batch(batch: ImportBatch) -> bool:

@@ -113,7 +113,7 @@ def panel(batch_id: int):
 @login_required
 def badge(batch_id: int):
     """The live badge; once the step is over it answers 286 (stop polling) and tells the page."""
-    batch = _own_batch(batch_id)
+    batch = csv_batches.settle_lost_job(_own_batch(batch_id))
     response = make_response(render_template("upload/_badge.html", batch=batch))
     if not batch.running:
         response.status_code = 286

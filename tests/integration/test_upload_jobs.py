@@ -74,7 +74,6 @@ def test_an_interrupted_attempt_is_completed_exactly_by_the_next_one(user_client
     upload(user_client, csv_bytes(ROWS))
     batch = latest_batch(app)
     user_client.post(f"/upload/{batch.id}/import", headers=HX)
-    app.extensions["queues"]["imports"].empty()
     failing_inserts(monkeypatch, fail_on={3})
     with app.app_context():
         try:
@@ -112,3 +111,20 @@ def test_a_job_for_a_batch_that_is_gone_does_nothing(app_ctx):
     assert csv_import.import_batch(12345) is None
     assert csv_import.preview_batch(12345) is None
     assert db.session.scalar(select(func.count()).select_from(ImportBatch)) == 0
+
+
+def test_a_job_lost_by_the_queue_ends_in_words_instead_of_waiting_forever(user_client, app):
+    upload(user_client, csv_bytes(ROWS))
+    batch = latest_batch(app)
+    user_client.post(f"/upload/{batch.id}/import", headers=HX)
+    badge = user_client.get(f"/upload/{batch.id}/badge", headers=HX)
+    assert badge.status_code == 200 and "Waiting for a worker" in badge.get_data(as_text=True)
+    app.extensions["redis"].flushdb()  # a restarted Redis without persistence
+    badge = user_client.get(f"/upload/{batch.id}/badge", headers=HX)
+    assert badge.status_code == 286 and "Import failed" in badge.get_data(as_text=True)
+    lost = latest_batch(app)
+    assert lost.status == "failed" and "Nothing from this file was added" in lost.error
+    assert activity_count(app) == 0
+    user_client.post(f"/upload/{batch.id}/import", headers=HX)  # and it can be started again
+    run_jobs(app)
+    assert (latest_batch(app).status, activity_count(app)) == ("imported", 10)
