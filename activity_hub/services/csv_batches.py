@@ -87,7 +87,7 @@ def _enqueue(batch: ImportBatch, func, on_failure, from_status, to_status: str) 
         return False
     moved = db.session.execute(
         update(ImportBatch).where(ImportBatch.id == batch.id, ImportBatch.status == previous)
-        .values(status=to_status, progress_done=0, error=None)
+        .values(status=to_status, progress_done=0, error=None, job_id=None)
     ).rowcount
     db.session.commit()
     if not moved:
