@@ -66,7 +66,7 @@ def test_template_upload_preview_import_reupload_and_undo(page, live_server, tmp
     expect(errors.nth(1)).to_contain_text("is not a real date")
     expect(page).to_have_url(re.compile(r"/upload/\d+$"))
     with page.expect_download() as invalid_info:
-        panel.get_by_role("link", name=re.compile("Download the 2 invalid rows")).click()
+        panel.get_by_role("link", name="Download the 2 invalid rows as CSV").click()
     invalid = Path(invalid_info.value.path()).read_text().splitlines()
     assert invalid[0] == "date,service,minutes,title,error" and len(invalid) == 3
 
