@@ -11,7 +11,7 @@ from typing import BinaryIO
 from flask import current_app
 from rq import Callback, Retry
 from rq.job import Job
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from ..extensions import db
 from ..models import ImportBatch, User
@@ -155,12 +155,12 @@ def user_batch(user_id: int, batch_id: int) -> ImportBatch | None:
     return db.session.scalar(select(ImportBatch).where(ImportBatch.id == batch_id, ImportBatch.user_id == user_id))
 
 
-def user_batches(user_id: int, limit: int = 50) -> list[ImportBatch]:
-    """The user's batches, newest first (the stored files are deferred columns, so they stay unloaded)."""
-    return list(db.session.scalars(
-        select(ImportBatch).where(ImportBatch.user_id == user_id)
-        .order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc()).limit(limit)
-    ))
+def user_batches(user_id: int, limit: int | None = 50) -> tuple[list[ImportBatch], int]:
+    """The user's newest batches (all of them when `limit` is None) and how many there are in total."""
+    total = db.session.scalar(select(func.count()).select_from(ImportBatch).where(ImportBatch.user_id == user_id))
+    stmt = (select(ImportBatch).where(ImportBatch.user_id == user_id)
+            .order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc()).limit(limit))
+    return list(db.session.scalars(stmt)), total or 0
 
 
 def invalid_rows_csv(batch: ImportBatch) -> Iterator[str]:

@@ -38,10 +38,16 @@ def _own_batch(batch_id: int):
 
 
 def _page(batch=None, message=None):
+    batches, total = _batches()
     return render_template(
-        "upload/page.html", batch=batch, message=message, columns=COLUMNS,
-        batches=csv_batches.user_batches(current_user.id), limits=_limits(),
+        "upload/page.html", batch=batch, message=message, columns=COLUMNS, batches=batches, total=total,
+        limits=_limits(),
     )
+
+
+def _batches():
+    """The newest 50 past imports, or all of them with `?all=1`."""
+    return csv_batches.user_batches(current_user.id, limit=None if request.args.get("all") else 50)
 
 
 def _limits() -> dict:
@@ -124,7 +130,8 @@ def badge(batch_id: int):
 @bp.get("/list")
 @login_required
 def batch_list():
-    return render_template("upload/_list.html", batches=csv_batches.user_batches(current_user.id))
+    batches, total = _batches()
+    return render_template("upload/_list.html", batches=batches, total=total)
 
 
 @bp.post("/<int:batch_id>/import")

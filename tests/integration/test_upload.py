@@ -340,3 +340,17 @@ def test_the_buttons_work_as_plain_forms_without_javascript(user_client, app):
     assert latest_batch(app).status == "undone"
     resp = user_client.post(f"/upload/{batch.id}/cancel")
     assert resp.status_code == 302 and resp.headers["Location"] == "/upload/"
+
+
+def test_the_list_shows_the_newest_fifty_and_links_to_all(user_client, app):
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        for n in range(52):
+            db.session.add(ImportBatch(user_id=user.id, filename=f"file-{n:02d}.csv", file_hash="x", content=b"",
+                                       status="rejected"))
+        db.session.commit()
+    html = user_client.get("/upload/").get_data(as_text=True)
+    assert html.count("file-") == 50 and "file-51.csv" in html and "file-00.csv" not in html
+    assert "Show all 52 imports" in html
+    everything = user_client.get("/upload/?all=1").get_data(as_text=True)
+    assert everything.count("file-") == 52 and "Show all" not in everything
