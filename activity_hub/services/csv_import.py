@@ -69,10 +69,11 @@ def max_rows() -> int:
     return int(current_app.config.get("CSV_MAX_ROWS") or 1_000_000)
 
 
-def scan(batch: ImportBatch, today: date, layout_out: list | None = None) -> tuple[ContentSource, Iterator[ParsedRow]]:
+def scan(batch: ImportBatch, today: date, layout_out: list | None = None,
+         keyed: bool = True) -> tuple[ContentSource, Iterator[ParsedRow]]:
     """Stream the batch's rows; the source reports how many bytes have been read."""
     source = ContentSource(batch.id)
-    return source, iter_rows(source.open, today, max_rows(), layout_out)
+    return source, iter_rows(source.open, today, max_rows(), layout_out, keyed)
 
 
 def preview_batch(batch_id: int) -> ImportBatch | None:
@@ -88,8 +89,8 @@ def preview_batch(batch_id: int) -> ImportBatch | None:
     errors: list[dict] = []
     keys: list[str] = []
     layouts: list[Layout] = []
-    source, rows = scan(batch, today, layouts)
-    look_up = _has_csv_rows(user_id)  # a first import cannot meet duplicates: skip the lookups
+    look_up = _has_csv_rows(user_id)  # a first import cannot meet duplicates: no keys, no lookups
+    source, rows = scan(batch, today, layouts, keyed=look_up)
     try:
         with gc_paused():
             for chunk in chunked(rows, LOOKUP_KEYS):

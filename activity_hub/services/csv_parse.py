@@ -129,8 +129,11 @@ class OccurrenceCounter:
 
     def bump(self, key: int) -> int:
         """Count one more occurrence of `key` (non-zero) and return its count."""
-        index = self._find(key)
-        if self._keys[index] == 0:
+        keys, mask = self._keys, len(self._keys) - 1
+        index = key & mask
+        while keys[index] != key and keys[index] != 0:  # _find, inlined: this runs once per row
+            index = (index + 1) & mask
+        if keys[index] == 0:
             self._keys[index] = key
             self._used += 1
             if self._used * 2 > len(self._keys):
@@ -168,8 +171,9 @@ def natural_key(row: CleanRow, occurrence: int) -> str:
 
 
 def iter_rows(open_stream: Callable[[], BinaryIO], today: date, max_rows: int | None = None,
-              layout_out: list | None = None) -> Iterator[ParsedRow]:
-    """Yield every data row of the file, validated and keyed. Raises CsvFileError for whole-file problems.
+              layout_out: list | None = None, keyed: bool = True) -> Iterator[ParsedRow]:
+    """Yield every data row of the file, validated and (unless `keyed` is False) keyed. Raises
+    CsvFileError for whole-file problems.
 
     `open_stream` is called twice: once for the first bytes (encoding and delimiter), once to parse.
     """
@@ -207,7 +211,7 @@ def iter_rows(open_stream: Callable[[], BinaryIO], today: date, max_rows: int | 
                     values = values + [""] * (width - len(values))
                 raw = dict(zip(names, pick(values), strict=True))
                 clean, errors = validate_row(raw, today)
-                yield ParsedRow(line, raw, clean, errors, counter.key_for(clean) if clean else None)
+                yield ParsedRow(line, raw, clean, errors, counter.key_for(clean) if clean and keyed else None)
         except UnicodeDecodeError:
             raise _not_utf8(_first_bad_line(open_stream)) from None
         except csv.Error as exc:
