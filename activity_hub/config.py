@@ -94,6 +94,7 @@ def load_config(env: dict | None = None) -> dict:
         "DAILY_SYNC_AT": env.get("DAILY_SYNC_AT") or "03:00",
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB") or 50) * 1024 * 1024,
         "CSV_MAX_ROWS": int(env.get("CSV_MAX_ROWS") or 1_000_000),
+        "CSV_INLINE_MAX_BYTES": int(env.get("CSV_INLINE_MAX_BYTES") or 1024 * 1024),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure_cookies,

@@ -1,8 +1,8 @@
 """Data model. One module per area so each stays small; import models from here."""
 
 from .activity import Activity, GitHubEvent
-from .imports import ImportBatch
+from .imports import ImportBatch, ImportFile
 from .integration import Integration, SyncRun
 from .user import User
 
-__all__ = ["Activity", "GitHubEvent", "ImportBatch", "Integration", "SyncRun", "User"]
+__all__ = ["Activity", "GitHubEvent", "ImportBatch", "ImportFile", "Integration", "SyncRun", "User"]
