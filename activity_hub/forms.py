@@ -30,6 +30,7 @@ def validate_timezone(_form, field) -> None:
 
 
 class ProfileForm(FlaskForm):
+    email = EmailField("Email", validators=[Optional(), Email(message="Enter a valid email address, like you@example.org."), Length(max=254)])
     display_name = StringField("Display name", validators=[Optional(), Length(max=100)])
     timezone = SelectField("Time zone", choices=TIMEZONES, validate_choice=False,
                            validators=[InputRequired(), validate_timezone])

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from ..crypto import secret_box
 from ..extensions import db
@@ -10,7 +10,11 @@ from ..models import Activity, GitHubEvent, ImportBatch, Integration, SyncRun, U
 
 
 class AccountError(Exception):
-    """Something the person can act on; the message is shown as is."""
+    """Something the person can act on; the message is shown as is, next to `field` when one is named."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass
@@ -25,7 +29,7 @@ def normalise_email(email: str) -> str:
 
 
 def find_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
 def sign_up(email: str, password: str) -> User:
@@ -83,11 +87,26 @@ def save_github_token(user: User, profile: GitHubProfile, access_token: str) -> 
     return integration
 
 
+def change_email(user: User, email: str | None) -> None:
+    """Set or change the sign-in email; refuses one that another account uses. Does not commit."""
+    email = normalise_email(email or "")
+    if not email:
+        if user.password_hash:
+            raise AccountError("You sign in with your email, so it cannot be empty.")
+        user.email = None
+        return
+    owner = find_by_email(email)
+    if owner is not None and owner.id != user.id:
+        raise AccountError("Another account already uses this email.")
+    user.email = email
+
+
 def change_password(user: User, current_password: str | None, new_password: str) -> None:
     if user.password_hash and not user.check_password(current_password or ""):
         raise AccountError("Your current password is not right.")
     if not user.email:
-        raise AccountError("Add an email address first: you will sign in with it and this password.")
+        raise AccountError("Add an email address in your profile first: you will sign in with it and this password.",
+                           field="new_password")
     user.set_password(new_password)
     db.session.commit()
 

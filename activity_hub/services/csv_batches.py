@@ -152,6 +152,8 @@ def discard_batch(batch: ImportBatch) -> bool:
 
 def user_batch(user_id: int, batch_id: int) -> ImportBatch | None:
     """The batch if it belongs to this user, else None (the view answers 404)."""
+    if not 0 < batch_id < 2**31:  # ids past the column's range would overflow the driver
+        return None
     return db.session.scalar(select(ImportBatch).where(ImportBatch.id == batch_id, ImportBatch.user_id == user_id))
 
 

@@ -79,7 +79,7 @@ def parse_filter(args: Mapping) -> HistoryFilter:
         problems.append("The “from” date was after the “to” date, so the two were swapped.")
     text = " ".join(_first(args, "q").split())[:MAX_TEXT]
     page = _first(args, "page")
-    page_number = int(page) if page.isdigit() and 0 < int(page) < 10**7 else 1
+    page_number = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10**7 else 1
     hidden = _first(args, "hidden") in ("1", "on", "true", "yes")
     return HistoryFilter(tuple(sorted(services)), start, end, text, page_number, hidden, tuple(problems))
 

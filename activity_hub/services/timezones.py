@@ -21,10 +21,6 @@ def zone(tz_name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def local_date(instant: datetime, tz_name: str) -> date:
-    return instant.astimezone(zone(tz_name)).date()
-
-
 def local_today(tz_name: str | None) -> date:
     return datetime.now(zone(tz_name)).date()
 
@@ -37,6 +33,7 @@ def timezone_changed(user: User) -> int:
     of days it changed, or the set of those dates (sets are merged with this function's, so a day counts once).
     """
     changed_days = _rebucket_instants(user)
+    db.session.flush()
     extra = 0
     for hook in current_app.extensions.get("timezone_hooks", []):
         result = hook(user)
@@ -44,6 +41,7 @@ def timezone_changed(user: User) -> int:
             extra += result
         elif isinstance(result, Iterable):
             changed_days |= set(result)
+    db.session.commit()
     return len(changed_days) + extra
 
 
@@ -64,5 +62,4 @@ def _rebucket_instants(user: User) -> set[date]:
     move_one = update(table).where(table.c.id == bindparam("row_id")).values(date=bindparam("new_day"))
     for i in range(0, len(moves), BATCH):
         db.session.execute(move_one, moves[i:i + BATCH])
-    db.session.commit()
     return changed_days

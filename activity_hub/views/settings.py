@@ -1,6 +1,6 @@
 """Settings: profile and time zone, password, account deletion."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
 
 from ..extensions import db
@@ -33,20 +33,37 @@ def profile():
     form = ProfileForm()
     message = None
     if form.validate_on_submit():
-        old_tz = current_user.timezone
-        current_user.display_name = (form.display_name.data or "").strip() or None
-        current_user.timezone = form.timezone.data
-        db.session.commit()
-        message = "Saved."
-        if old_tz != current_user.timezone:
-            changed = timezones.timezone_changed(current_user)
-            message = f"Saved. Time zone is now {current_user.timezone}; {changed} day(s) of activity moved."
+        message = _save_profile(form)
     if request.headers.get("HX-Request"):
         return render_template("settings/_profile_form.html", profile_form=form, message=message)
     if message:
         flash(message, "success")
         return redirect(url_for("settings.index"))
     return render_template("settings/page.html", **_forms(profile_form=form)), 400
+
+
+def _save_profile(form: ProfileForm) -> str | None:
+    """Apply the profile form in one transaction: a failed time zone move leaves everything as it was."""
+    try:
+        if form.email.raw_data:  # a form without the field leaves the email as it is
+            accounts.change_email(current_user, form.email.data)
+    except accounts.AccountError as exc:
+        form.email.errors.append(str(exc))
+        return None
+    old_tz = current_user.timezone
+    current_user.display_name = (form.display_name.data or "").strip() or None
+    current_user.timezone = form.timezone.data
+    if old_tz == current_user.timezone:
+        db.session.commit()
+        return "Saved."
+    try:
+        changed = timezones.timezone_changed(current_user)
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("time zone change failed")
+        form.timezone.errors.append("Your activities could not be moved to the new time zone; nothing was changed. Try again.")
+        return None
+    return f"Saved. Time zone is now {current_user.timezone}; {changed} day(s) of activity moved."
 
 
 @bp.post("/password")
@@ -57,7 +74,7 @@ def password():
         try:
             accounts.change_password(current_user, form.current_password.data, form.new_password.data)
         except accounts.AccountError as exc:
-            form.current_password.errors.append(str(exc))
+            getattr(form, exc.field or "current_password").errors.append(str(exc))
         else:
             flash("Password changed.", "success")
             return redirect(url_for("settings.index"))

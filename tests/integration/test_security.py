@@ -74,3 +74,10 @@ def test_secrets_are_not_rendered(client, app):
     html = client.get("/login").get_data(as_text=True) + client.get("/").get_data(as_text=True)
     assert app.config["SECRET_KEY"] not in html
     assert all(key not in html for key in app.config["ENCRYPTION_KEYS"])
+
+
+def test_odd_ids_and_numbers_in_urls_answer_without_a_server_error(user_client):
+    assert user_client.get("/history/?page=%C2%B2").status_code == 200
+    assert user_client.get("/history/rows?page=%C2%B2").status_code in (200, 404)
+    for path in ("/upload/99999999999999999999", "/upload/99999999999999999999/badge"):
+        assert user_client.get(path).status_code == 404, path

@@ -85,3 +85,50 @@ def test_delete_account_needs_confirmation_and_removes_every_row(user_client, ap
         for model in (User, Integration, SyncRun, ImportBatch, Activity):
             assert db.session.scalar(select(func.count()).select_from(model)) == 0, model
     assert user_client.get("/settings/").status_code == 302
+
+
+def test_github_only_user_adds_an_email_then_sets_a_password(client, app):
+    with app.app_context():
+        db.session.add(User(github_id=7, github_login="octo"))
+        db.session.commit()
+        uid = db.session.scalar(select(User.id))
+    with client.session_transaction() as sess:
+        sess["_user_id"] = str(uid)
+        sess["_fresh"] = True
+    resp = client.post("/settings/password", data={"new_password": "a brand new secret", "confirm": "a brand new secret"})
+    assert "Add an email address in your profile first" in resp.get_data(as_text=True)
+    assert client.post("/settings/profile", data={"email": "Octo@Example.org", "timezone": "UTC"}).status_code == 302
+    resp = client.post("/settings/password", data={"new_password": "a brand new secret", "confirm": "a brand new secret"})
+    assert resp.status_code == 302
+    client.post("/logout")
+    assert client.post("/login", data={"email": "octo@example.org", "password": "a brand new secret"}).status_code == 302
+
+
+def test_email_taken_by_another_account_is_refused(client, app):
+    from tests.conftest import sign_up
+
+    sign_up(client, "first@example.org")
+    client.post("/logout")
+    sign_up(client, "second@example.org")
+    resp = client.post("/settings/profile", data={"email": "first@example.org", "timezone": "UTC"})
+    assert resp.status_code == 400 and "Another account already uses this email." in resp.get_data(as_text=True)
+    resp = client.post("/settings/profile", data={"email": "", "timezone": "UTC"})
+    assert "cannot be empty" in resp.get_data(as_text=True)
+
+
+def test_failed_time_zone_move_changes_nothing(user_client, app):
+    def broken_hook(_user):
+        raise RuntimeError("recompute failed")
+
+    app.extensions["timezone_hooks"] = [*app.extensions.get("timezone_hooks", []), broken_hook]
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        db.session.add(Activity(user_id=user.id, service="codewars", date=date(2025, 3, 14), minutes=20,
+                                title="kata", source="codewars", external_id="k1",
+                                occurred_at=datetime(2025, 3, 14, 23, 30, tzinfo=UTC)))
+        db.session.commit()
+    resp = user_client.post("/settings/profile", data={"timezone": "Asia/Tokyo"}, headers={"HX-Request": "1"})
+    assert "could not be moved to the new time zone; nothing was changed" in resp.get_data(as_text=True)
+    with app.app_context():
+        assert _user(app).timezone == "UTC"
+        assert db.session.scalar(select(Activity.date)) == date(2025, 3, 14)
