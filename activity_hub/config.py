@@ -20,6 +20,27 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _number(env, name: str, default, kind=int):
+    """A positive number from the environment, or a ConfigError that names the variable."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a {'whole ' if kind is int else ''}number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {raw!r}")
+    return value
+
+
+def _daily_time(raw: str) -> str:
+    hour, _, minute = raw.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise ConfigError(f"DAILY_SYNC_AT must be HH:MM in UTC, got {raw!r}")
+    return f"{int(hour):02d}:{int(minute):02d}"
+
+
 def instance_path() -> Path:
     """The absolute folder for the embedded defaults (SQLite file, Redis data, generated keys)."""
     return Path(os.environ.get("INSTANCE_PATH") or DEFAULT_INSTANCE).resolve()
@@ -85,16 +106,16 @@ def load_config(env: dict | None = None) -> dict:
         "WAKATIME_API_URL": (env.get("WAKATIME_API_URL") or "https://wakatime.com/api/v1").rstrip("/"),
         "CODEWARS_API_URL": (env.get("CODEWARS_API_URL") or "https://www.codewars.com/api/v1").rstrip("/"),
         "EXERCISM_API_URL": (env.get("EXERCISM_API_URL") or "https://exercism.org/api/v2").rstrip("/"),
-        "HTTP_TIMEOUT": float(env.get("HTTP_TIMEOUT") or 30),
-        "SYNC_JOB_TIMEOUT": int(env.get("SYNC_JOB_TIMEOUT") or 900),
-        "SYNC_HTTP_RETRIES": int(env.get("SYNC_HTTP_RETRIES") or 3),
-        "SYNC_HTTP_BACKOFF": float(env.get("SYNC_HTTP_BACKOFF") or 0.5),
-        "SYNC_STALE_AFTER": int(env.get("SYNC_STALE_AFTER") or 120),
-        "CONNECT_HTTP_RETRIES": int(env.get("CONNECT_HTTP_RETRIES") or 1),
-        "DAILY_SYNC_AT": env.get("DAILY_SYNC_AT") or "03:00",
-        "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB") or 50) * 1024 * 1024,
-        "CSV_MAX_ROWS": int(env.get("CSV_MAX_ROWS") or 1_000_000),
-        "CSV_INLINE_MAX_BYTES": int(env.get("CSV_INLINE_MAX_BYTES") or 1024 * 1024),
+        "HTTP_TIMEOUT": _number(env, "HTTP_TIMEOUT", 30, float),
+        "SYNC_JOB_TIMEOUT": _number(env, "SYNC_JOB_TIMEOUT", 900, int),
+        "SYNC_HTTP_RETRIES": _number(env, "SYNC_HTTP_RETRIES", 3, int),
+        "SYNC_HTTP_BACKOFF": _number(env, "SYNC_HTTP_BACKOFF", 0.5, float),
+        "SYNC_STALE_AFTER": _number(env, "SYNC_STALE_AFTER", 120, int),
+        "CONNECT_HTTP_RETRIES": _number(env, "CONNECT_HTTP_RETRIES", 1, int),
+        "DAILY_SYNC_AT": _daily_time(env.get("DAILY_SYNC_AT") or "03:00"),
+        "MAX_CONTENT_LENGTH": _number(env, "MAX_UPLOAD_MB", 50, int) * 1024 * 1024,
+        "CSV_MAX_ROWS": _number(env, "CSV_MAX_ROWS", 1_000_000, int),
+        "CSV_INLINE_MAX_BYTES": _number(env, "CSV_INLINE_MAX_BYTES", 1024 * 1024, int),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure_cookies,
@@ -105,5 +126,6 @@ def load_config(env: dict | None = None) -> dict:
         # Tokens stay valid for the whole session: htmx pages stay open for hours.
         "WTF_CSRF_TIME_LIMIT": None,
         "PROXY_FIX": _bool(env.get("PROXY_FIX")),
+        "ALLOW_PRIVATE_PROVIDER_URLS": _bool(env.get("ALLOW_PRIVATE_PROVIDER_URLS")),
         "INSTANCE_PATH": str(instance),
     }

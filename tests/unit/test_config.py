@@ -60,3 +60,16 @@ def test_key_rotation_keeps_old_tokens_readable():
 def test_mask_shows_only_the_tail():
     assert mask("waka_0123456789abcdef3f9a") == "••••3f9a"
     assert mask("short") == "••••" and mask(None) == ""
+
+
+@pytest.mark.parametrize("name, value", [("HTTP_TIMEOUT", "soon"), ("MAX_UPLOAD_MB", "-1"), ("CSV_MAX_ROWS", "1e3"),
+                                         ("DAILY_SYNC_AT", "25:00"), ("DAILY_SYNC_AT", "3pm")])
+def test_bad_numbers_and_times_name_the_variable(tmp_path, monkeypatch, name, value):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(ConfigError, match=name):
+        load_config({name: value})
+
+
+def test_daily_sync_time_is_normalised(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    assert load_config({"DAILY_SYNC_AT": "4:5"})["DAILY_SYNC_AT"] == "04:05"
