@@ -18,11 +18,11 @@ from ..models import ImportBatch, User
 from ..queues import RedisError, get_queue, get_redis
 from .csv_import import preview_batch, rollback_batch, scan, user_today
 from .csv_parse import CsvFileError
-from .rows import COLUMN_NAMES, EXAMPLE_ROWS
+from .rows import COLUMN_NAMES, EXAMPLE_ROWS, neutralise
+from .timezones import zone
 
 INLINE_MAX_BYTES = 1024 * 1024
 JOB_TIMEOUT = 60 * 60
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
 NUMBER_RE = re.compile(r"[+-]?\d+(\.\d+)?")
 
 
@@ -186,20 +186,12 @@ def invalid_rows_csv(batch: ImportBatch) -> Iterator[str]:
 
 def local_time(user: User, instant) -> str:
     """An instant as the user's local date and time, for lists."""
-    from zoneinfo import ZoneInfo
-
-    try:
-        zone = ZoneInfo(user.timezone or "UTC")
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M") if instant else ""
+    return instant.astimezone(zone(user.timezone)).strftime("%Y-%m-%d %H:%M") if instant else ""
 
 
 def _safe_cell(value: str) -> str:
     """Keep spreadsheets from running a cell as a formula (OWASP CSV injection); plain numbers stay."""
-    if value.startswith(FORMULA_START) and not NUMBER_RE.fullmatch(value):
-        return "'" + value
-    return value
+    return value if NUMBER_RE.fullmatch(value) else neutralise(value)
 
 
 def _quote(value: str) -> str:

@@ -22,8 +22,7 @@ Design:
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
@@ -34,6 +33,7 @@ from ..models.base import utcnow
 from .csv_content import ContentSource
 from .csv_parse import CsvFileError, Layout, ParsedRow, iter_rows
 from .csv_write import RowWriter
+from .timezones import local_today
 
 CHUNK_ROWS = 10_000
 LOOKUP_KEYS = 5000
@@ -59,10 +59,7 @@ def gc_paused():
 
 def user_today(user: User) -> date:
     """Today in the user's own time zone (the future-date rule)."""
-    try:
-        return datetime.now(ZoneInfo(user.timezone or "UTC")).date()
-    except (KeyError, ValueError):
-        return datetime.now(ZoneInfo("UTC")).date()
+    return local_today(user.timezone)
 
 
 def max_rows() -> int:

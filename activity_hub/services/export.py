@@ -10,16 +10,10 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Activity
 from .history import HistoryFilter, conditions
-from .rows import COLUMN_NAMES
+from .rows import COLUMN_NAMES, neutralise
 
 EXPORT_COLUMNS = (*COLUMN_NAMES, "source")
-FORMULA_STARTS = frozenset("=+-@\t\r\0")
 BATCH = 2000
-
-
-def neutralise(value: str) -> str:
-    """Prefix a quote to text a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR, NUL)."""
-    return "'" + value if value and value[0] in FORMULA_STARTS else value
 
 
 def _batches(user_id: int, f: HistoryFilter, batch: int) -> Iterator[list]:

@@ -15,7 +15,6 @@ PER_PAGE = 50
 MAX_TEXT = 100
 MAX_SERVICES = 50
 EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
-SYNCED_SOURCES = ("github", "wakatime", "codewars", "exercism")
 EDITABLE_SOURCES = ("csv", "manual")
 SOURCE_LABELS = {
     "github": "GitHub", "wakatime": "WakaTime", "codewars": "Codewars", "exercism": "Exercism",
@@ -174,12 +173,6 @@ def hidden_count(user_id: int) -> int:
     return db.session.scalar(
         select(func.count()).select_from(Activity).where(Activity.user_id == user_id, Activity.hidden.is_(True))
     ) or 0
-
-
-def user_services(user_id: int) -> list[str]:
-    """Every service the user has rows for, for the filter's choices."""
-    return list(db.session.scalars(select(Activity.service).where(Activity.user_id == user_id).distinct()
-                                   .order_by(Activity.service)))
 
 
 def live_state(user_id: int) -> tuple[list[str], str]:

@@ -40,6 +40,14 @@ EXAMPLE_ROWS = (
 )
 
 
+FORMULA_STARTS = frozenset("=+-@\t\r\0")
+
+
+def neutralise(value: str) -> str:
+    """Prefix a quote to text a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR, NUL)."""
+    return "'" + value if value and value[0] in FORMULA_STARTS else value
+
+
 @dataclass(frozen=True)
 class RowError:
     column: str

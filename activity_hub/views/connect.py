@@ -10,6 +10,7 @@ from ..extensions import db, login_manager
 from ..models import Integration
 from ..providers import SOURCES
 from ..services import connections, sync, sync_status
+from . import is_htmx
 
 bp = Blueprint("connect", __name__, url_prefix="/connect")
 
@@ -25,9 +26,6 @@ def _integration(slug: str) -> Integration | None:
         select(Integration).where(Integration.user_id == current_user.id, Integration.provider == slug)
     )
 
-
-def _is_htmx() -> bool:
-    return bool(request.headers.get("HX-Request"))
 
 
 @bp.get("/")
@@ -62,7 +60,7 @@ def badge(slug):
     _source(slug)
     user_id = _session_user_id()
     state = sync_status.polled_badge(user_id, slug) if user_id is not None else None
-    if state is None and _is_htmx():  # the session ended while the page polled: say so and stop polling
+    if state is None and is_htmx():  # the session ended while the page polled: say so and stop polling
         state = sync_status.Badge(slug=slug, name=SOURCES[slug].name, state="signed_out")
         return current_app.jinja_env.get_template("connect/_badge.html").render(badge=state, available=True), 286
     if state is None:
@@ -99,7 +97,7 @@ def sync_now(slug):
             sync.request_sync(integration, trigger="manual")
         except sync.SyncUnavailable as exc:
             notice = str(exc)
-    if not _is_htmx():
+    if not is_htmx():
         flash(notice or f"{info.name} sync queued.", "error" if notice else "success")
         return redirect(url_for("connect.index") + f"#source-{slug}")
     state = sync_status.badge_for(current_user, slug)

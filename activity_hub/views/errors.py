@@ -3,21 +3,20 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
+from . import is_htmx
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
 )
 
 
-def _is_htmx() -> bool:
-    return bool(request.headers.get("HX-Request"))
-
 
 def register(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         message = "This form expired or was sent from another site. Reload the page and try again."
-        if _is_htmx():
+        if is_htmx():
             return render_template("errors/_message.html", message=message), 403
         flash(message, "error")
         return redirect(request.referrer if _same_origin(request.referrer) else url_for("auth.login"))
@@ -53,6 +52,6 @@ def _same_origin(url: str | None) -> bool:
 
 
 def _error_page(code: int, title: str, message: str):
-    if _is_htmx():
+    if is_htmx():
         return render_template("errors/_message.html", message=message), code
     return render_template("errors/page.html", code=code, title=title, message=message), code

@@ -29,6 +29,7 @@ from ..services.history import (
     table_page,
 )
 from ..services.timezones import local_today
+from . import is_htmx
 
 bp = Blueprint("history", __name__, url_prefix="/history")
 CHANGED = "history-changed"
@@ -42,7 +43,8 @@ def _helpers():
 
 
 def _is_htmx() -> bool:
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request")
+    """An htmx fragment request; a history restore (back button after a cache miss) wants the whole page."""
+    return is_htmx() and not request.headers.get("HX-History-Restore-Request")
 
 
 def _results_context(f) -> dict:

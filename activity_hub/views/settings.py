@@ -1,11 +1,12 @@
 """Settings: profile and time zone, password, account deletion."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, logout_user
 
 from ..extensions import db
 from ..forms import DeleteAccountForm, PasswordChangeForm, ProfileForm
 from ..services import accounts, timezones
+from . import is_htmx
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -34,7 +35,7 @@ def profile():
     message = None
     if form.validate_on_submit():
         message = _save_profile(form)
-    if request.headers.get("HX-Request"):
+    if is_htmx():
         return render_template("settings/_profile_form.html", profile_form=form, message=message)
     if message:
         flash(message, "success")

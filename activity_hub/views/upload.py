@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 
 from ..services import csv_batches
 from ..services.rows import COLUMNS
+from . import is_htmx
 
 bp = Blueprint("upload", __name__, url_prefix="/upload")
 FINISHED_EVENTS = {"previewed": "preview-ready", "rejected": "preview-ready"}
@@ -25,9 +26,6 @@ FINISHED_EVENTS = {"previewed": "preview-ready", "rejected": "preview-ready"}
 def _template_helpers() -> dict:
     return {"local_time": lambda instant: csv_batches.local_time(current_user, instant)}
 
-
-def _is_htmx() -> bool:
-    return bool(request.headers.get("HX-Request"))
 
 
 def _own_batch(batch_id: int):
@@ -58,7 +56,7 @@ def _limits() -> dict:
 
 def _panel(batch, message=None, push=None, trigger="imports-changed"):
     """The batch panel as a fragment for htmx, or the whole page (at the batch's URL) otherwise."""
-    if not _is_htmx():
+    if not is_htmx():
         return redirect(url_for("upload.show", batch_id=batch.id) if batch else url_for("upload.index"))
     response = make_response(render_template("upload/_panel.html", batch=batch, message=message))
     if push:
@@ -98,7 +96,7 @@ def upload():
 
 
 def _message(text: str):
-    if _is_htmx():
+    if is_htmx():
         return render_template("upload/_panel.html", batch=None, message=text)
     return _page(message=text)
 

@@ -4,8 +4,8 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
-from activity_hub.services.export import neutralise
 from activity_hub.services.history import HistoryFilter, parse_filter
+from activity_hub.services.rows import neutralise
 
 
 def test_filter_reads_services_dates_text_page_and_hidden():
