@@ -79,6 +79,8 @@ def validate_row(raw: dict, today: date) -> tuple[CleanRow | None, list[RowError
     service = _service_verdict(raw.get("service") or "")
     minutes = _minutes_verdict(raw.get("minutes") or "")
     title = " ".join((raw.get("title") or "").split())
+    if len(title) > 1 and title[0] == "'" and title[1] in FORMULA_STARTS:
+        title = title[1:]  # our own export defused this cell; take it back so a re-import matches
     errors = [v for v in (day, service, minutes) if type(v) is RowError]
     if len(title) > MAX_TITLE:
         errors.append(RowError("title", title[:40] + "…", f"is {len(title)} characters long; the limit is {MAX_TITLE}"))

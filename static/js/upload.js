@@ -12,6 +12,9 @@
     var zone = document.getElementById("dropzone");
     var chosen = document.getElementById("chosen-file");
     if (!form || !input || !zone) return;
+    // Choosing a file uploads it, so the button (there for pages without JavaScript) would only send an
+    // empty form a second time; the box stands in for the browser's own file control.
+    form.classList.add("js-upload");
     var maxMb = form.getAttribute("data-max-mb");
 
     function tooLarge(file) {
@@ -35,8 +38,13 @@
       return true;
     }
 
+    function refuseTooLarge() {
+      if (window.ActivityHub) window.ActivityHub.showFlash(chosen.textContent, "error");
+    }
+
     input.addEventListener("change", function () {
       if (describe()) form.requestSubmit();
+      else if (tooLarge(input.files && input.files[0])) refuseTooLarge();
     });
 
     // A too-large file never leaves the browser: stop the submit before htmx sends it.
@@ -47,7 +55,7 @@
         evt.preventDefault();
         evt.stopPropagation();
         describe();
-        if (window.ActivityHub) window.ActivityHub.showFlash(chosen.textContent, "error");
+        refuseTooLarge();
       }
     }, true);
 
@@ -67,6 +75,7 @@
       if (!files || !files.length) return;
       input.files = files;
       if (describe()) form.requestSubmit();
+      else if (tooLarge(files[0])) refuseTooLarge();
     });
     // A file dropped next to the box should not make the browser leave the page.
     window.addEventListener("dragover", function (evt) { evt.preventDefault(); });

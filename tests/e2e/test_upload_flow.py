@@ -98,3 +98,16 @@ def test_template_upload_preview_import_reupload_and_undo(page, live_server, tmp
     assert count_activities(app) == 0
     with app.app_context():
         assert db.session.scalar(select(ImportBatch.status)) == "undone"
+
+
+def test_choosing_a_file_uploads_it_once_with_no_second_empty_submit(page, live_server, tmp_path):
+    sign_up(page, live_server.url, "once@example.org")
+    page.goto(live_server.url + "/upload/")
+    posts = []
+    page.on("request", lambda r: r.method == "POST" and posts.append(r.url))
+    expect(page.get_by_role("button", name="Upload and check")).to_be_hidden()
+    path = tmp_path / "one.csv"
+    path.write_text("date,service,minutes,title\n2025-01-05,duolingo,15,verbs\n")
+    page.set_input_files("#csv-file", str(path))
+    expect(page.locator("#batch-panel")).to_contain_text("1 new")
+    assert [u for u in posts if u.endswith("/upload/")] == [live_server.url + "/upload/"]

@@ -118,3 +118,19 @@ def test_export_reimports_into_a_new_account_with_the_same_totals(app, client):
         assert summary(eve) == summary(ada)
         titles = set(db.session.scalars(select(Activity.title).where(Activity.user_id == eve)))
         assert {"Spanish", "Algebra, part 2", 'Kata "quoted"', "Coding"} <= titles
+
+
+def test_own_export_of_csv_rows_reimports_as_all_duplicates_even_with_formula_titles(app, client):
+    sign_up(client)
+    ada = user_id(app)
+    today = today_for(app, ada)
+    rows = f"date,service,minutes,title\n{today},duolingo,20,=HYPERLINK(\"x\")\n{today},anki,5,+plus\n{today},anki,5,plain\n"
+    with app.app_context():
+        batch = csv_batches.check_upload(csv_batches.store_upload(ada, "first.csv", io.BytesIO(rows.encode())))
+        assert batch.new_count == 3 and csv_batches.start_import(batch)
+    run_jobs(app)
+    exported = client.get("/history/export.csv").get_data()
+    assert b"'=HYPERLINK" in exported
+    with app.app_context():
+        again = csv_batches.check_upload(csv_batches.store_upload(ada, "export.csv", io.BytesIO(exported)))
+        assert (again.new_count, again.duplicate_count, again.invalid_count) == (0, 3, 0)

@@ -42,3 +42,15 @@ def test_formula_cells_are_neutralised_and_others_left_alone():
         assert neutralise(risky) == "'" + risky
     for safe in ("Spanish: past tense", "", "1+1", "a=b", " =x"):
         assert neutralise(safe) == safe
+
+
+def test_a_defused_formula_cell_reads_back_as_the_original_title():
+    from datetime import date
+
+    from activity_hub.services.rows import validate_row
+
+    clean, errors = validate_row({"date": "2025-01-02", "service": "anki", "minutes": "5", "title": "'=SUM(A1)"},
+                                 date(2025, 1, 3))
+    assert errors == [] and clean.title == "=SUM(A1)" and neutralise(clean.title) == "'=SUM(A1)"
+    clean, _ = validate_row({"date": "2025-01-02", "service": "anki", "minutes": "5", "title": "'quoted"}, date(2025, 1, 3))
+    assert clean.title == "'quoted"
