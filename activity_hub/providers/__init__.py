@@ -49,19 +49,24 @@ def is_registered(slug: str) -> bool:
 
 
 def build_provider(slug: str, credentials: Credentials, *, base_url: str, timeout: tuple[float, float],
-                   retries: int = 3, backoff: float = 0.5, options: dict | None = None) -> Provider:
+                   retries: int = 3, backoff: float = 0.5, options: dict | None = None,
+                   allow_private_urls: bool = True) -> Provider:
     """A provider instance with its own HTTP session (one per run). Raises KeyError for an unknown slug.
 
-    A provider class may define `http_client(credentials, default_base_url, **http_options)` to add its
-    authentication (headers, Basic auth) or resolve its base URL; otherwise a plain client is used.
+    `base.Provider.http_client(credentials, default_base_url, allow_private_urls=..., **http_options)` builds
+    the client; a provider class adds its authentication (headers) or normalises a user-given server URL by
+    overriding `request_headers` / `server_base`. With `allow_private_urls=False` a server URL from the
+    credentials (one the user typed) is refused when its host is not a public address; `base_url` (the
+    operator's configured default) is never checked. The default (True) keeps older callers unchanged.
     """
     cls = PROVIDERS[slug]
     http_options = {"timeout": timeout, "retries": retries, "backoff": backoff}
     make_http = getattr(cls, "http_client", None)
     if make_http is not None:
-        http = make_http(credentials, base_url, **http_options)
+        http = make_http(credentials, base_url, allow_private_urls=allow_private_urls, **http_options)
     else:
-        http = HttpClient(credentials.base_url or base_url, **http_options)
+        http = HttpClient(credentials.base_url or base_url, allow_private=allow_private_urls or not credentials.base_url,
+                          **http_options)
     return cls(http, credentials, options)
 
 

@@ -103,6 +103,39 @@ class Provider(ABC):
         self.credentials = credentials
         self.options = options or {}
 
+    # -- building the HTTP client (used by `providers.build_provider`) --------------------------------
+
+    @classmethod
+    def request_headers(cls, credentials: Credentials) -> dict:
+        """Headers every request carries (authentication, Accept); none by default."""
+        return {}
+
+    @classmethod
+    def server_base(cls, url: str) -> str:
+        """The API base for a server URL the user gave (`Credentials.base_url`); as given by default."""
+        return url
+
+    @classmethod
+    def http_client(cls, credentials: Credentials, default_base_url: str, *, allow_private_urls: bool = True,
+                    **http_options) -> HttpClient:
+        """A client for the user's server URL (normalised by `server_base`) or else the configured default.
+
+        `allow_private_urls=False` refuses a user-given server whose host is loopback, link-local, private or
+        otherwise not public; the configured default base is the operator's choice and is never checked."""
+        custom = bool(credentials.base_url)
+        base = cls.server_base(credentials.base_url) if custom else default_base_url
+        return HttpClient(base, headers=cls.request_headers(credentials),
+                          allow_private=allow_private_urls or not custom, **http_options)
+
+    # -- options -------------------------------------------------------------------------------------
+
+    def _int_option(self, key: str, default: int) -> int:
+        """A whole-number option of at least 1; `default` when missing, empty or not a number."""
+        try:
+            return max(1, int(self.options.get(key) or default))
+        except (TypeError, ValueError):
+            return default
+
     @abstractmethod
     def validate(self) -> Account:
         """One real request that proves the credentials work; raises AuthError/InvalidAccount/..."""

@@ -20,7 +20,7 @@ from .base import (
     Provider,
     TransientError,
 )
-from .http import HttpClient, json_body, raise_for_common
+from .http import json_body, raise_for_common
 from .parsing import number, parse_instant, text
 
 DEFAULT_MINUTES_PER_KATA = 20
@@ -32,20 +32,16 @@ class Codewars(Provider):
     name = "Codewars"
 
     @classmethod
-    def http_client(cls, credentials: Credentials, default_base_url: str, **http_options) -> HttpClient:
+    def request_headers(cls, credentials: Credentials) -> dict:
         """No authentication: every v1 endpoint is public."""
-        return HttpClient(credentials.base_url or default_base_url, headers={"Accept": "application/json"},
-                          **http_options)
+        return {"Accept": "application/json"}
 
     @property
     def username(self) -> str:
         return (self.credentials.account or "").strip()
 
     def _minutes(self) -> int:
-        try:
-            return max(1, int(self.options.get("minutes_per_kata") or DEFAULT_MINUTES_PER_KATA))
-        except (TypeError, ValueError):
-            return DEFAULT_MINUTES_PER_KATA
+        return self._int_option("minutes_per_kata", DEFAULT_MINUTES_PER_KATA)
 
     def validate(self) -> Account:
         """Look the user up; returns the canonical username Codewars spells."""

@@ -20,7 +20,7 @@ from .base import (
     Page,
     Provider,
 )
-from .http import HttpClient, json_body, raise_for_common
+from .http import json_body, raise_for_common
 from .parsing import number, parse_instant, text
 
 DEFAULT_MINUTES_PER_SOLUTION = 30
@@ -40,16 +40,9 @@ class Exercism(Provider):
     name = "Exercism"
 
     @classmethod
-    def http_client(cls, credentials: Credentials, default_base_url: str, **http_options) -> HttpClient:
+    def request_headers(cls, credentials: Credentials) -> dict:
         """Bearer with the personal token from Settings → API / CLI."""
-        headers = {"Authorization": f"Bearer {(credentials.secret or '').strip()}", "Accept": "application/json"}
-        return HttpClient(credentials.base_url or default_base_url, headers=headers, **http_options)
-
-    def _int_option(self, key: str, default: int) -> int:
-        try:
-            return max(1, int(self.options.get(key) or default))
-        except (TypeError, ValueError):
-            return default
+        return {"Authorization": f"Bearer {(credentials.secret or '').strip()}", "Accept": "application/json"}
 
     def validate(self) -> Account:
         """Ask for the newest solution: proves the token and the onboarding, and tells the user's handle."""

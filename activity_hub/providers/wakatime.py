@@ -24,7 +24,7 @@ from .base import (
     Provider,
     RateLimited,
 )
-from .http import HttpClient, json_body, raise_for_common, retry_after
+from .http import json_body, raise_for_common, retry_after
 from .parsing import number, parse_datetime, parse_day, text
 
 DEFAULT_BACKFILL_DAYS = 365
@@ -37,7 +37,11 @@ MAX_BREAKDOWN_ENTRIES = 25
 
 def api_base(url: str) -> str:
     """Normalise a server URL the user typed: scheme added, trailing slash dropped, Wakapi's API path added
-    when only a host was given (`https://wakapi.example.org` -> `.../api/compat/wakatime/v1`)."""
+    when only a host was given (`https://wakapi.example.org` -> `.../api/compat/wakatime/v1`).
+
+    Refused in words: other schemes than http(s), a `user:password@` part (it would be shown and stored with
+    the host), and a query or fragment (a trailing `#` would hide the API path and let the URL pick the
+    request path). Whether the host is public is checked by the HTTP client, when it is about to connect."""
     url = (url or "").strip().rstrip("/")
     if url and "://" not in url:
         url = "https://" + url
@@ -46,8 +50,14 @@ def api_base(url: str) -> str:
         usable = parts.scheme in ("http", "https") and parts.hostname and (parts.port or 1) > 0
     except ValueError:  # a broken IPv6 literal or port
         usable = False
-    if not usable or any(c.isspace() for c in url):
+    if not usable or any(c.isspace() for c in url) or "\\" in url:
         raise InvalidAccount("The server URL must be a web address such as https://wakapi.example.org")
+    if "@" in parts.netloc:
+        raise InvalidAccount("The server URL must not contain a user name or password (the part before @); "
+                             "give only the address, such as https://wakapi.example.org, and the API key above.")
+    if "?" in url or "#" in url:
+        raise InvalidAccount("The server URL must not contain ? or #; give only the address and path, such as "
+                             "https://wakapi.example.org/api/compat/wakatime/v1")
     if parts.path in ("", "/"):
         path = "/api/v1" if parts.hostname in ("wakatime.com", "api.wakatime.com") else WAKAPI_COMPAT_PATH
         url = f"{parts.scheme}://{parts.netloc}{path}"
@@ -67,12 +77,15 @@ class WakaTime(Provider):
     name = "WakaTime"
 
     @classmethod
-    def http_client(cls, credentials: Credentials, default_base_url: str, **http_options) -> HttpClient:
+    def request_headers(cls, credentials: Credentials) -> dict:
         """HTTP Basic with the base64 of the key alone, which WakaTime and Wakapi both accept."""
-        base = api_base(credentials.base_url) if credentials.base_url else default_base_url
         key = base64.b64encode((credentials.secret or "").strip().encode()).decode()
-        headers = {"Authorization": f"Basic {key}", "Accept": "application/json"}
-        return HttpClient(base, headers=headers, **http_options)
+        return {"Authorization": f"Basic {key}", "Accept": "application/json"}
+
+    @classmethod
+    def server_base(cls, url: str) -> str:
+        """A saved server URL is normalised and checked again, so one saved before a rule existed is refused."""
+        return api_base(url)
 
     @property
     def label(self) -> str:
@@ -94,12 +107,6 @@ class WakaTime(Provider):
         if given:
             return given if isinstance(given, date) else date.fromisoformat(given)
         return datetime.now(UTC).astimezone(ZoneInfo(self._timezone())).date()
-
-    def _int_option(self, key: str, default: int) -> int:
-        try:
-            return max(1, int(self.options.get(key) or default))
-        except (TypeError, ValueError):
-            return default
 
     # -- the interface -------------------------------------------------------------------------------
 

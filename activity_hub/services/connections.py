@@ -16,9 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from ..crypto import mask, secret_box
 from ..extensions import db
 from ..models import Integration
-from ..providers import PROVIDERS
+from ..providers import PROVIDERS, build_provider
 from ..providers.base import Account, Credentials, InvalidAccount, ProviderError, RateLimited
-from ..providers.http import HttpClient
 from ..providers.wakatime import api_base
 
 VALIDATE_TIMEOUT = (4.0, 8.0)  # a person is waiting: two tries stay well inside gunicorn's 30 s worker timeout
@@ -102,17 +101,19 @@ def credentials_from(slug: str, form: Mapping) -> Credentials:
 
 
 def validate(slug: str, credentials: Credentials, timezone: str = "UTC") -> Account:
-    """One real request to the provider with a short timeout; raises ProviderError with a message in words."""
-    cls = PROVIDERS[slug]
+    """One real request to the provider with a short timeout; raises ProviderError with a message in words.
+
+    A server URL the user typed is refused when its host is loopback, link-local, private or otherwise not
+    public, unless the operator set ALLOW_PRIVATE_PROVIDER_URLS (the configured API bases are not checked)."""
     config = current_app.config
-    default_base = config[f"{slug.upper()}_API_URL"]
     timeout = (VALIDATE_TIMEOUT[0], min(VALIDATE_TIMEOUT[1], float(config.get("HTTP_TIMEOUT", 30))))
-    options = {"retries": int(config.get("CONNECT_HTTP_RETRIES", 1)), "backoff": 0.5, "timeout": timeout}
-    make_http = getattr(cls, "http_client", None)
-    http = (make_http(credentials, default_base, **options) if make_http
-            else HttpClient(credentials.base_url or default_base, **options))
-    with http:
-        return cls(http, credentials, {"timezone": timezone}).validate()
+    provider = build_provider(
+        slug, credentials, base_url=config[f"{slug.upper()}_API_URL"], timeout=timeout,
+        retries=int(config.get("CONNECT_HTTP_RETRIES", 1)), backoff=0.5, options={"timezone": timezone},
+        allow_private_urls=bool(config.get("ALLOW_PRIVATE_PROVIDER_URLS", False)),
+    )
+    with provider.http:
+        return provider.validate()
 
 
 def connect_with_form(user, slug: str, form: Mapping) -> ConnectResult:

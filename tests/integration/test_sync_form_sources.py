@@ -29,7 +29,8 @@ def fakes(httpserver):
 def app_config(app_config, fakes):
     return {**app_config, "WAKATIME_API_URL": fakes["wakatime"].base_url,
             "CODEWARS_API_URL": fakes["codewars"].base_url, "EXERCISM_API_URL": fakes["exercism"].base_url,
-            "SYNC_HTTP_BACKOFF": 0.01, "SYNC_HTTP_RETRIES": 1, "HTTP_TIMEOUT": 0.5}
+            "SYNC_HTTP_BACKOFF": 0.01, "SYNC_HTTP_RETRIES": 1, "HTTP_TIMEOUT": 0.5,
+            "ALLOW_PRIVATE_PROVIDER_URLS": True}  # the fakes used as a custom server URL are on 127.0.0.1
 
 
 @pytest.fixture
