@@ -13,6 +13,16 @@ def _user(app):
         return db.session.scalar(select(User))
 
 
+def _add_late_kata(app):
+    """A kata completed at 23:30 UTC on 14 March: 15 March in Tokyo."""
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        db.session.add(Activity(user_id=user.id, service="codewars", date=date(2025, 3, 14), minutes=20,
+                                title="kata", source="codewars", external_id="k1",
+                                occurred_at=datetime(2025, 3, 14, 23, 30, tzinfo=UTC)))
+        db.session.commit()
+
+
 def test_profile_and_time_zone_are_saved(user_client, app):
     resp = user_client.post("/settings/profile", data={"display_name": "Ada L.", "timezone": "Europe/Berlin"})
     assert resp.status_code == 302
@@ -36,12 +46,7 @@ def test_htmx_profile_save_answers_the_form_fragment(user_client):
 
 
 def test_time_zone_change_moves_days_of_activities_with_an_instant(user_client, app):
-    with app.app_context():
-        user = db.session.scalar(select(User))
-        db.session.add(Activity(user_id=user.id, service="codewars", date=date(2025, 3, 14), minutes=20,
-                                title="kata", source="codewars", external_id="k1",
-                                occurred_at=datetime(2025, 3, 14, 23, 30, tzinfo=UTC)))
-        db.session.commit()
+    _add_late_kata(app)
     resp = user_client.post("/settings/profile", data={"timezone": "Asia/Tokyo"}, headers={"HX-Request": "1"})
     assert "1 day(s) of activity moved" in resp.get_data(as_text=True)
     with app.app_context():
@@ -121,12 +126,7 @@ def test_failed_time_zone_move_changes_nothing(user_client, app):
         raise RuntimeError("recompute failed")
 
     app.extensions["timezone_hooks"] = [*app.extensions.get("timezone_hooks", []), broken_hook]
-    with app.app_context():
-        user = db.session.scalar(select(User))
-        db.session.add(Activity(user_id=user.id, service="codewars", date=date(2025, 3, 14), minutes=20,
-                                title="kata", source="codewars", external_id="k1",
-                                occurred_at=datetime(2025, 3, 14, 23, 30, tzinfo=UTC)))
-        db.session.commit()
+    _add_late_kata(app)
     resp = user_client.post("/settings/profile", data={"timezone": "Asia/Tokyo"}, headers={"HX-Request": "1"})
     assert "could not be moved to the new time zone; nothing was changed" in resp.get_data(as_text=True)
     with app.app_context():
