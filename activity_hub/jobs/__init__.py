@@ -14,7 +14,7 @@ def maintenance() -> dict:
     `get_job_count()` runs RQ's StartedJobRegistry cleanup, which retries or fails abandoned jobs (their
     failure callback updates the ledger); `recover_stale_runs` then fails runs whose job is gone.
     """
-    from ..services.sync import recover_stale_runs
+    from ..services.sync_recovery import recover_stale_runs
 
     counts = {}
     for name in QUEUE_NAMES:

@@ -3,9 +3,10 @@
 import logging
 
 from flask import has_app_context
+from rq.timeouts import JobTimeoutException
 
 from ..extensions import db
-from ..services import sync
+from ..services import sync, sync_recovery
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ def sync_integration(run_id: int) -> str:
 def enqueue_daily_syncs() -> dict:
     """The daily fan-out: one sync job per active connection."""
     try:
-        counts = sync.enqueue_daily_syncs()
+        counts = sync_recovery.enqueue_daily_syncs()
         log.info("daily syncs: %s", counts)
         return counts
     finally:
@@ -36,6 +37,7 @@ def sync_job_failed(job, connection, exc_type=None, exc_value=None, traceback=No
         with create_app().app_context():
             return sync_job_failed(job, connection, exc_type, exc_value, traceback)
     try:
-        sync.job_failed(int(job.args[0]), job.retries_left)
+        timed_out = isinstance(exc_type, type) and issubclass(exc_type, JobTimeoutException)
+        sync_recovery.job_failed(int(job.args[0]), job.retries_left, timed_out=timed_out)
     finally:
         db.session.remove()

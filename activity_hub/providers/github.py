@@ -20,13 +20,14 @@ from .base import (
     RateLimited,
     RawEvent,
 )
-from .http import json_body, raise_for_common
+from .http import is_rate_limited, json_body, raise_for_common
 
 log = logging.getLogger(__name__)
 API_VERSION = "2022-11-28"
 PER_PAGE = 100
 MAX_PAGES = 10  # the API stops at 300 events; this only guards against a server that never ends
 DEFAULT_POLL_INTERVAL = 60
+POLL_SLACK = timedelta(seconds=2)  # a resumed job may start up to a second early (RQ schedules in whole seconds)
 
 
 class PollIntervalWait(RateLimited):
@@ -101,7 +102,7 @@ class GitHubProvider(Provider):
             next_poll = datetime.fromisoformat(raw) if raw else None
         except (TypeError, ValueError):
             return
-        if next_poll and next_poll.tzinfo and next_poll > now:
+        if next_poll and next_poll.tzinfo and next_poll > now + POLL_SLACK:
             raise PollIntervalWait("GitHub asks apps to wait between checks; the sync starts when it allows", next_poll)
 
     @staticmethod
@@ -111,7 +112,7 @@ class GitHubProvider(Provider):
         return {"poll_interval": seconds, "next_poll_at": (now + timedelta(seconds=seconds)).isoformat()}
 
     def _raise_for_status(self, resp) -> None:
-        if resp.status_code == 403 and not _looks_rate_limited(resp):
+        if resp.status_code == 403 and not is_rate_limited(resp):
             raise ProviderError(f"GitHub refused access (403): {_message(resp)}. Reconnecting GitHub may help.")
         if resp.status_code == 404:
             raise ProviderError(
@@ -174,12 +175,6 @@ def trim_payload(kind: str, payload: dict, public) -> dict:
 
 def _is_pagination_end(resp) -> bool:
     return resp.status_code == 422 and "pagination is limited" in resp.text[:1000].lower()
-
-
-def _looks_rate_limited(resp) -> bool:
-    from .http import is_rate_limited
-
-    return is_rate_limited(resp)
 
 
 def _page_number(url: str | None) -> int | None:

@@ -22,7 +22,7 @@ from sqlalchemy import delete, select
 from ..extensions import db
 from ..models import Activity, GitHubEvent, User
 from ..providers.base import RawEvent
-from .activities import WriteResult, dialect_insert, upsert
+from .activities import CHUNK, WriteResult, dialect_insert, upsert
 
 SESSION_GAP = timedelta(minutes=90)
 LEAD_IN = timedelta(minutes=30)
@@ -107,23 +107,26 @@ def store_events(user_id: int, events: list[RawEvent]) -> list[datetime]:
     return created
 
 
-def recompute_days(user: User, days: set[date]) -> WriteResult:
-    """Rebuild the Activity of each given local day from the stored events (deleting emptied days)."""
+def recompute_days(user: User, days: set[date], before_write=None) -> WriteResult:
+    """Rebuild the Activity of each given local day from the stored events (deleting emptied days).
+
+    The events of all those days are read in one query (from the first day's start to the last day's
+    end) and grouped by local day here. `before_write`, when given, starts every write transaction.
+    """
+    hold = before_write or (lambda: None)
     tz = ZoneInfo(user.timezone or "UTC")
+    by_day = _events_by_day(user.id, days, tz)
     rows, empty = [], []
     for day in sorted(days):
-        start = datetime.combine(day, time.min, tz).astimezone(UTC)
-        end = datetime.combine(day + timedelta(days=1), time.min, tz).astimezone(UTC)
-        events = list(db.session.scalars(
-            select(GitHubEvent).where(
-                GitHubEvent.user_id == user.id, GitHubEvent.created_at >= start, GitHubEvent.created_at < end
-            ).order_by(GitHubEvent.created_at)
-        ))
-        row = day_row(user.id, day, events)
+        row = day_row(user.id, day, by_day.get(day, []))
         (rows.append(row) if row else empty.append(f"github:{day.isoformat()}"))
-    result = upsert(rows) if rows else WriteResult()
+    result = WriteResult()
+    for start in range(0, len(rows), CHUNK):  # one transaction per chunk
+        hold()
+        result += upsert(rows[start:start + CHUNK])
     result.days = {row["date"] for row in rows}
     if empty:
+        hold()
         db.session.execute(delete(Activity).where(
             Activity.user_id == user.id, Activity.source == SOURCE, Activity.external_id.in_(empty)
         ))
@@ -131,7 +134,26 @@ def recompute_days(user: User, days: set[date]) -> WriteResult:
     return result
 
 
-def day_row(user_id: int, day: date, events: list[GitHubEvent]) -> dict | None:
+def _events_by_day(user_id: int, days: set[date], tz: ZoneInfo) -> dict[date, list]:
+    """The user's events on the given local days, per day, each day's in time order."""
+    if not days:
+        return {}
+    start = datetime.combine(min(days), time.min, tz).astimezone(UTC)
+    end = datetime.combine(max(days) + timedelta(days=1), time.min, tz).astimezone(UTC)
+    rows = db.session.execute(
+        select(GitHubEvent.type, GitHubEvent.repo_name, GitHubEvent.created_at, GitHubEvent.payload).where(
+            GitHubEvent.user_id == user_id, GitHubEvent.created_at >= start, GitHubEvent.created_at < end
+        ).order_by(GitHubEvent.created_at, GitHubEvent.id)
+    )
+    by_day: dict[date, list] = {}
+    for row in rows:
+        day = row.created_at.astimezone(tz).date()
+        if day in days:
+            by_day.setdefault(day, []).append(row)
+    return by_day
+
+
+def day_row(user_id: int, day: date, events: list) -> dict | None:
     """The `activities` row for one day, or None when no event of the day counts as work."""
     work = [e for e in events if e.type not in NOT_WORK]
     if not work:
@@ -182,7 +204,7 @@ def _day_map(user_id: int) -> dict[date, tuple[int, str]]:
     return {row.date: (row.minutes, row.title) for row in rows}
 
 
-def _commit_count(event: GitHubEvent) -> int | None:
+def _commit_count(event) -> int | None:
     payload = event.payload or {}
     if isinstance(payload.get("size"), int):
         return payload["size"]

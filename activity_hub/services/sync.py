@@ -5,15 +5,19 @@
 * `execute_run` (the job) fetches pages, writes them idempotently, records progress and counts per page
   in short transactions, and ends the run as succeeded, failed or waiting. It never raises for a
   provider problem, so RQ's unique job id is free again as soon as the run ends.
-* A rate-limited run waits: it is re-scheduled for the reset time (`sync-<id>-resume`) instead of
-  sleeping in a worker. A 401 marks the connection `needs_reauth` and stops.
-* A worker killed mid-run: RQ notices the abandoned job (the maintenance job runs its registry cleanup
-  every minute) and retries it once from the start; the failure callback keeps the ledger in step, and
-  `recover_stale_runs` fails any run whose job is gone, so nothing stays "running".
+* A rate-limited run waits: it is re-scheduled for the reset time under a job id of its own for every
+  wait (`sync-<id>-resume-<run>-<attempt>`, kept in `run.job_id`) instead of sleeping in a worker; a
+  resumed job that waits again never reuses the id of the job that is running it. A 401 marks the
+  connection `needs_reauth` and stops.
+* Disconnecting mid-run deletes the run with the connection. Every write transaction of a page starts by
+  touching the run's row (`sync_writes.hold_run`), so the writes either land before the disconnect (which then
+  deletes them) or not at all, and the run stops as cancelled without an error or a retry.
+* Worker deaths, lost jobs and the daily fan-out live in `sync_recovery`.
 """
 
 import logging
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -22,18 +26,20 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import select
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
 from ..crypto import InvalidToken, secret_box
 from ..extensions import db
 from ..models import Integration, SyncRun, User
 from ..providers import PROVIDERS, build_provider
-from ..providers.base import ActivityRecord, AuthError, Credentials, ProviderError, RateLimited, RawEvent
+from ..providers.base import AuthError, Credentials, ProviderError, RateLimited
 from ..queues import get_queue, get_redis
-from . import activities, github_days
+from .sync_writes import RunGone, hold_run, run_exists, write_records
 
 log = logging.getLogger(__name__)
 JOB_FUNC = "activity_hub.jobs.sync.sync_integration"
-ACTIVE = ("queued", "running", "waiting")
+ACTIVE = ("queued", "running", "waiting")  # the statuses of a run that is not over yet
+FINISHED = ("succeeded", "failed")
 LIVE_JOB_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 UNAVAILABLE = "Syncing is unavailable right now: the background job queue (Redis) cannot be reached. Try again in a minute."
 
@@ -47,7 +53,13 @@ def now_utc() -> datetime:
 
 
 def job_id_for(integration_id: int) -> str:
+    """The unique id of a connection's sync job; a second request while it lives gets DuplicateJobError."""
     return f"sync-{integration_id}"
+
+
+def resume_job_id(run: SyncRun) -> str:
+    """A waiting run's job id, new for every wait (never the id of the job running now)."""
+    return f"{job_id_for(run.integration_id)}-resume-{run.id}-{run.attempts or 0}"
 
 
 def active_run(integration_id: int) -> SyncRun | None:
@@ -73,6 +85,7 @@ def request_sync(integration: Integration, trigger: str = "manual") -> SyncRun:
         _enqueue_unique(run)
     except DuplicateJobError:  # another request queued this connection a moment ago: that run does the work
         db.session.delete(run)
+        integration.status = previous_status
         db.session.commit()
         other = active_run(integration.id)
         if other is None:
@@ -89,11 +102,7 @@ def request_sync(integration: Integration, trigger: str = "manual") -> SyncRun:
 def _enqueue_unique(run: SyncRun) -> None:
     """Enqueue the run's job; a finished or failed job left under the same id is cleared first."""
     queue = get_queue("sync")
-    options = dict(
-        job_id=run.job_id, unique=True, result_ttl=0, failure_ttl=600, retry=Retry(max=1),
-        job_timeout=current_app.config.get("SYNC_JOB_TIMEOUT", 900),
-        on_failure=Callback("activity_hub.jobs.sync.sync_job_failed"), description=f"sync run {run.id}",
-    )
+    options = dict(_job_options(run, f"sync run {run.id}"), unique=True)
     try:
         queue.enqueue(JOB_FUNC, run.id, **options)
     except DuplicateJobError:
@@ -105,22 +114,44 @@ def _enqueue_unique(run: SyncRun) -> None:
         queue.enqueue(JOB_FUNC, run.id, **options)
 
 
+def _job_options(run: SyncRun, description: str) -> dict:
+    """How every sync job is enqueued: no result kept, one retry, the failure callback keeps the ledger."""
+    return dict(job_id=run.job_id, result_ttl=0, failure_ttl=600, retry=Retry(max=1), description=description,
+                job_timeout=current_app.config.get("SYNC_JOB_TIMEOUT", 900),
+                on_failure=Callback("activity_hub.jobs.sync.sync_job_failed"))
+
+
 def execute_run(run_id: int) -> str:
-    """The body of a sync job: run the provider through its pages and settle the run's status."""
+    """The body of a sync job: run the provider through its pages and settle the run's status.
+
+    A run deleted under it (the connection was disconnected) ends as "cancelled": no error, no retry.
+    """
+    try:
+        return _execute(run_id)
+    except (StaleDataError, ObjectDeletedError, RunGone):
+        db.session.rollback()
+        if run_exists(run_id):
+            raise
+        log.info("sync run %s cancelled: its connection was disconnected", run_id)
+        return "cancelled"
+
+
+def _execute(run_id: int) -> str:
     run = db.session.get(SyncRun, run_id)
-    if run is None or run.status in ("succeeded", "failed"):
+    if run is None or run.status in FINISHED or run.integration is None:
         return "skipped"
     integration = run.integration
     user = db.session.get(User, run.user_id)
+    source = integration.provider
     _start(run, integration)
     provider = None
     try:
         provider = _provider_for(integration, user)
         cursor, message, days = None, None, set()
+        hold = partial(hold_run, run_id)  # the first statement of each write transaction
         for page in provider.fetch(integration.cursor):
-            if not _still_connected(integration.id):
-                return "cancelled"
-            written = write_records(user, integration.provider, page.records)
+            written = write_records(user, source, page.records, hold)
+            hold()
             run.progress_done, run.progress_total, run.progress_unit = page.done, page.total, page.unit
             run.fetched += len(page.records)
             run.new += written.new
@@ -130,8 +161,11 @@ def execute_run(run_id: int) -> str:
             cursor = page.cursor if page.cursor is not None else cursor
             message = page.message or message
             db.session.commit()
+        hold()
         _succeed(run, integration, cursor, message)
         return "succeeded"
+    except RunGone:
+        raise
     except RateLimited as exc:
         _wait(run, integration, exc, provider)
         return "waiting"
@@ -140,36 +174,24 @@ def execute_run(run_id: int) -> str:
     except ProviderError as exc:
         _finish_failed(run, integration, str(exc))
     except JobTimeoutException:
-        limit = current_app.config.get("SYNC_JOB_TIMEOUT", 900) // 60
-        _finish_failed(run, integration, f"The sync took longer than {limit} minutes and was stopped. Try again later.")
-    except Exception as exc:  # a bug or a database problem: record it in words, keep details in the log
-        log.exception("sync run %s failed", run_id)
         db.session.rollback()
-        if _still_connected(integration.id):
-            _finish_failed(run, integration, f"Unexpected error while syncing ({type(exc).__name__}). It was logged; try again.")
+        _finish_failed(run, integration, timeout_message())
+    except Exception as exc:  # a bug or a database problem: record it in words, keep details in the log
+        db.session.rollback()
+        if not run_exists(run_id):
+            raise RunGone() from None
+        log.exception("sync run %s failed", run_id)
+        _finish_failed(run, integration, f"Unexpected error while syncing ({type(exc).__name__}). It was logged; try again.")
     finally:
         if provider is not None:
             provider.http.close()
     return "failed"
 
 
-def write_records(user: User, source: str, records: list) -> activities.WriteResult:
-    """Store one page: raw GitHub events (then their days are recomputed) and activity records.
-
-    `new` counts new rows (raw events for GitHub), `updated` changed activity rows, `days` the GitHub days
-    rewritten because of new events.
-    """
-    result = activities.WriteResult()
-    raw = [r for r in records if isinstance(r, RawEvent)]
-    if raw:
-        created = github_days.store_events(user.id, raw)
-        result.new += len(created)
-        if created:  # the days those events fall on; the caller counts each day once per run
-            result.days = github_days.recompute_days(user, github_days.days_of(user, created)).days
-    acts = [r for r in records if isinstance(r, ActivityRecord)]
-    if acts:
-        result += activities.write_records(user.id, source, acts, user.timezone)
-    return result
+def timeout_message() -> str:
+    seconds = int(current_app.config.get("SYNC_JOB_TIMEOUT", 900))
+    limit = f"{seconds // 60} minutes" if seconds >= 120 else f"{seconds} seconds"
+    return f"The sync timed out: it took longer than {limit} and was stopped. Try again later."
 
 
 def _provider_for(integration: Integration, user: User):
@@ -219,73 +241,23 @@ def _finish_failed(run: SyncRun, integration: Integration | None, error: str, st
 
 def _wait(run: SyncRun, integration: Integration, exc: RateLimited, provider) -> None:
     """Re-schedule the run for when the provider allows it; the worker is free meanwhile."""
-    when = max(exc.retry_at, now_utc() + timedelta(seconds=1))
+    when = _next_second(max(exc.retry_at, now_utc() + timedelta(seconds=1)))  # RQ schedules in whole seconds
     name = provider.name if provider is not None else integration.provider
     run.status, run.waiting_until = "waiting", when
     run.message = getattr(exc, "reason", None) or f"{name}'s rate limit"
-    run.job_id = f"{job_id_for(integration.id)}-resume"
+    run.job_id = resume_job_id(run)
     integration.status = "queued"
     db.session.commit()
     try:
-        get_queue("sync").enqueue_at(
-            when, JOB_FUNC, run.id, job_id=run.job_id, result_ttl=0, failure_ttl=600, retry=Retry(max=1),
-            job_timeout=current_app.config.get("SYNC_JOB_TIMEOUT", 900),
-            on_failure=Callback("activity_hub.jobs.sync.sync_job_failed"), description=f"sync run {run.id} (resumed)",
-        )
+        get_queue("sync").enqueue_at(when, JOB_FUNC, run.id, **_job_options(run, f"sync run {run.id} (resumed)"))
     except (RedisError, OSError):
         _finish_failed(run, integration, f"Had to wait for {run.message}, but the job queue could not be reached. Try again later.")
 
 
-def job_failed(run_id: int, retries_left: int | None) -> None:
-    """RQ failure callback (also for abandoned jobs): re-queued runs say so, final failures are recorded."""
-    run = db.session.get(SyncRun, run_id)
-    if run is None or run.status in ("succeeded", "failed"):
-        return
-    if retries_left:
-        run.status, run.message = "queued", "The worker stopped during the sync; it starts again."
-        db.session.commit()
-        return
-    _finish_failed(run, run.integration, "The worker running this sync stopped unexpectedly (it was restarted or ran out of memory). Try again.")
-
-
-def recover_stale_runs() -> int:
-    """Fail active runs whose job is gone (or whose worker fell silent for too long); returns how many."""
-    config = current_app.config
-    grace = timedelta(seconds=config.get("SYNC_STALE_AFTER", 120))
-    silent = timedelta(seconds=config.get("SYNC_JOB_TIMEOUT", 900)) + grace
-    recovered = 0
-    for run in db.session.scalars(select(SyncRun).where(SyncRun.status.in_(ACTIVE))).all():
-        state, age = _job_state(run), _age(run)
-        if state == "gone" and age > grace:
-            _finish_failed(run, run.integration, "The sync was lost: its job disappeared from the queue. Try again.")
-        elif state == "alive" and run.status == "running" and age > silent:
-            _finish_failed(run, run.integration, "The worker running this sync stopped answering. Try again.")
-        elif state == "alive" and run.status == "waiting" and run.waiting_until and now_utc() - run.waiting_until > grace * 5:
-            _finish_failed(run, run.integration, "The sync was due to resume but no worker picked it up "
-                           "(workers must run with their scheduler, as `python worker.py` does). Try again.")
-        else:
-            continue
-        recovered += 1
-    return recovered
-
-
-def enqueue_daily_syncs() -> dict:
-    """The daily fan-out: one sync per connection that can sync; active ones are left alone."""
-    counts = {"queued": 0, "already": 0, "skipped": 0}
-    integrations = db.session.scalars(select(Integration).order_by(Integration.id)).all()
-    for integration in integrations:
-        if integration.provider not in PROVIDERS or integration.status == "needs_reauth":
-            counts["skipped"] += 1
-            continue
-        before = active_run(integration.id)
-        run = request_sync(integration, trigger="scheduled")
-        counts["already" if before is not None and before.id == run.id else "queued"] += 1
-    return counts
-
-
-def _still_connected(integration_id: int) -> bool:
-    """False once the user disconnected the source mid-run (the run row went with it)."""
-    return db.session.scalar(select(Integration.id).where(Integration.id == integration_id)) is not None
+def _next_second(instant: datetime) -> datetime:
+    """`instant` rounded up to a whole second: RQ drops the fraction, which would start the job early."""
+    whole = instant.replace(microsecond=0)
+    return whole if whole == instant else whole + timedelta(seconds=1)
 
 
 def _age(run: SyncRun) -> timedelta:

@@ -17,6 +17,7 @@ from ..extensions import db
 from ..models import Activity, GitHubEvent, Integration, SyncRun, User
 from ..providers import SOURCES, is_registered
 from ..queues import RedisError, get_redis
+from .sync import ACTIVE, job_id_for
 
 RUNS_SHOWN = 5
 
@@ -35,7 +36,7 @@ class Badge:
 
     @property
     def polling(self) -> bool:
-        return self.state in ("queued", "syncing", "waiting")
+        return self.state in ("queued", "syncing", "waiting")  # the badge names of the ACTIVE run statuses
 
 
 def connection_and_latest_run(user_id: int, slug: str) -> tuple[Integration | None, SyncRun | None]:
@@ -92,7 +93,7 @@ def polled_badge(user_id: int, slug: str, now: datetime | None = None) -> Badge 
     run = None
     if row.run_id is not None:
         run = SimpleNamespace(id=row.run_id, **{c: getattr(row, f"run_{c}") for c in _RUN_COLUMNS})
-        run.active = run.status in ("queued", "running", "waiting")
+        run.active = run.status in ACTIVE
     return badge_from(user, slug, integration, run, now)
 
 
@@ -125,18 +126,37 @@ def recent_runs(integration_id: int, limit: int = RUNS_SHOWN) -> list[SyncRun]:
 
 
 def cards_for(user) -> list[dict]:
-    """One card per source in catalogue order: its info, connection, badge and recent runs."""
+    """One card per source in catalogue order: its info, connection, badge and recent runs.
+
+    Three queries however many sources are connected: connections, their newest runs, activity counts.
+    """
     integrations = {
         i.provider: i for i in db.session.scalars(select(Integration).where(Integration.user_id == user.id))
     }
+    runs = _recent_runs_of([i.id for i in integrations.values()])
+    counts = _activity_counts(user.id) if integrations else {}
     cards = []
     for slug, info in SOURCES.items():
         integration = integrations.get(slug)
-        runs = recent_runs(integration.id) if integration else []
-        badge = badge_from(user, slug, integration, runs[0] if runs else None)
+        recent = runs.get(integration.id, []) if integration else []
+        badge = badge_from(user, slug, integration, recent[0] if recent else None)
         cards.append({"info": info, "registered": is_registered(slug), "integration": integration,
-                      "badge": badge, "runs": runs, "activity_count": _activity_count(user.id, slug) if integration else 0})
+                      "badge": badge, "runs": recent, "activity_count": counts.get(slug, 0) if integration else 0})
     return cards
+
+
+def _recent_runs_of(integration_ids: list[int], limit: int = RUNS_SHOWN) -> dict[int, list[SyncRun]]:
+    """The newest `limit` runs of each connection, newest first, in one query."""
+    if not integration_ids:
+        return {}
+    ranked = select(SyncRun.id, func.row_number().over(
+        partition_by=SyncRun.integration_id, order_by=SyncRun.id.desc()).label("rank")
+    ).where(SyncRun.integration_id.in_(integration_ids)).subquery()
+    found: dict[int, list[SyncRun]] = {}
+    for run in db.session.scalars(select(SyncRun).join(ranked, ranked.c.id == SyncRun.id)
+                                  .where(ranked.c.rank <= limit).order_by(SyncRun.integration_id, SyncRun.id.desc())):
+        found.setdefault(run.integration_id, []).append(run)
+    return found
 
 
 def workers_running(max_age: float = 0.0) -> int | None:
@@ -194,7 +214,9 @@ def _cancel_jobs(integration_id: int) -> None:
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
 
-    for job_id in (f"sync-{integration_id}", f"sync-{integration_id}-resume"):
+    waiting = db.session.scalars(select(SyncRun.job_id).where(
+        SyncRun.integration_id == integration_id, SyncRun.status.in_(ACTIVE), SyncRun.job_id.is_not(None)))
+    for job_id in {job_id_for(integration_id), *waiting}:
         try:
             job = Job.fetch(job_id, connection=get_redis())
             if job.get_status(refresh=False) != "started":
@@ -203,10 +225,11 @@ def _cancel_jobs(integration_id: int) -> None:
             continue
 
 
-def _activity_count(user_id: int, slug: str) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Activity).where(Activity.user_id == user_id, Activity.source == slug)
-    ) or 0
+def _activity_counts(user_id: int) -> dict[str, int]:
+    """How many activities the user has per source, in one query."""
+    rows = db.session.execute(select(Activity.source, func.count()).where(Activity.user_id == user_id)
+                              .group_by(Activity.source))
+    return dict(rows.all())
 
 
 def local_time(instant: datetime, tz_name: str | None, fmt: str = "%H:%M") -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from activity_hub.extensions import db
 from activity_hub.models import Activity, GitHubEvent, Integration, SyncRun, User
-from activity_hub.services import accounts, sync
+from activity_hub.services import accounts, sync, sync_recovery
 from tests.conftest import run_jobs
 from tests.fakes.github import (
     PROFILE,
@@ -146,7 +146,7 @@ def test_401_marks_needs_reauth_and_is_not_retried(app, httpserver):
     with app.app_context():
         integration = db.session.get(Integration, iid)
         assert integration.status == "needs_reauth"
-        assert sync.enqueue_daily_syncs() == {"queued": 0, "already": 0, "skipped": 1}
+        assert sync_recovery.enqueue_daily_syncs() == {"queued": 0, "already": 0, "skipped": 1, "failed": 0}
 
 
 @pytest.mark.parametrize("status,secondary", [(403, False), (429, False), (403, True)])
@@ -160,7 +160,7 @@ def test_rate_limit_reschedules_for_the_reset_time(app, httpserver, status, seco
     assert abs(run.waiting_until - datetime.now(UTC) - expected) < timedelta(seconds=15)
     with app.app_context():
         registry = ScheduledJobRegistry("sync", connection=app.extensions["redis"])
-        assert registry.get_job_ids() == [f"sync-{iid}-resume"]
+        assert registry.get_job_ids() == [run.job_id] == [f"sync-{iid}-resume-{run.id}-1"]
         assert db.session.get(Integration, iid).status == "queued"
         assert sync.request_sync(db.session.get(Integration, iid)).id == run.id  # still the same run
     assert count(app, GitHubEvent) == 0
@@ -268,4 +268,4 @@ def test_poll_interval_makes_an_early_sync_wait(app, httpserver):
     assert sync_once(app, iid).status == "succeeded"
     run = sync_once(app, iid)
     assert run.status == "waiting" and run.message == "GitHub's poll interval"
-    assert timedelta(seconds=30) < run.waiting_until - datetime.now(UTC) <= timedelta(seconds=60)
+    assert timedelta(seconds=30) < run.waiting_until - datetime.now(UTC) <= timedelta(seconds=61)  # rounded up to a second

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from activity_hub.extensions import db
 from activity_hub.models import Activity, GitHubEvent, Integration, SyncRun, User
 from activity_hub.providers.base import ActivityRecord, RawEvent
-from activity_hub.services import activities, github_days, sync
+from activity_hub.services import activities, github_days, sync, sync_recovery
 from tests.conftest import run_jobs
 
 
@@ -61,10 +61,10 @@ def test_abandoned_job_callback_requeues_then_fails(app_ctx, integration):
     run = sync.request_sync(integration, "manual")
     run.status = "running"
     db.session.commit()
-    sync.job_failed(run.id, retries_left=1)
+    sync_recovery.job_failed(run.id, retries_left=1)
     db.session.expire_all()
     assert run.status == "queued" and "starts again" in run.message
-    sync.job_failed(run.id, retries_left=0)
+    sync_recovery.job_failed(run.id, retries_left=0)
     db.session.expire_all()
     assert run.status == "failed" and "stopped unexpectedly" in run.error
     assert integration.status == "error" and integration.last_error == run.error
@@ -77,7 +77,7 @@ def test_runs_whose_job_is_gone_are_failed_not_left_running(app_ctx, integration
     fresh = SyncRun(integration_id=integration.id, user_id=integration.user_id, status="queued", job_id="sync-soon")
     db.session.add_all([lost, fresh])
     db.session.commit()
-    assert sync.recover_stale_runs() == 1
+    assert sync_recovery.recover_stale_runs() == 1
     db.session.expire_all()
     assert lost.status == "failed" and "lost" in lost.error and fresh.status == "queued"
 
@@ -86,7 +86,7 @@ def test_a_live_job_keeps_its_run(app_ctx, integration):
     run = sync.request_sync(integration, "manual")
     run.created_at = datetime.now(UTC) - timedelta(minutes=10)
     db.session.commit()
-    assert sync.recover_stale_runs() == 0
+    assert sync_recovery.recover_stale_runs() == 0
     assert sync.request_sync(integration, "manual").id == run.id
 
 
@@ -178,9 +178,9 @@ def test_a_waiting_run_nobody_resumes_is_failed_in_the_end(app_ctx, integration)
     run = sync.request_sync(integration, "manual")
     sync._start(run, integration)
     sync._wait(run, integration, RateLimited("limited", datetime.now(UTC) + timedelta(seconds=5)), None)
-    assert run.status == "waiting" and sync.recover_stale_runs() == 0
+    assert run.status == "waiting" and sync_recovery.recover_stale_runs() == 0
     run.waiting_until = datetime.now(UTC) - timedelta(minutes=30)  # due long ago, still only scheduled
     db.session.commit()
-    assert sync.recover_stale_runs() == 1
+    assert sync_recovery.recover_stale_runs() == 1
     db.session.expire_all()
     assert run.status == "failed" and "no worker picked it up" in run.error
