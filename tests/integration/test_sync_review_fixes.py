@@ -168,6 +168,26 @@ def test_disconnect_and_delete_between_pages_leaves_nothing_and_no_error(user_cl
         assert ScheduledJobRegistry("sync", connection=redis).get_job_ids() == []  # no retry
 
 
+def test_a_disconnect_during_a_page_write_waits_for_it_and_deletes_it(user_client, app):
+    run_id = request(app, link_github(app))
+    answers = []
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        sync_writes.hold_run(run_id)  # a page's write transaction has begun
+        helper = threading.Thread(target=lambda: answers.append(
+            user_client.post("/connect/github/disconnect", data={"activities": "delete"}).status_code))
+        helper.start()
+        helper.join(1.0)
+        assert helper.is_alive()  # the disconnect waits for the page
+        github_days.store_events(user.id, [RawEvent("1", "PushEvent", NOW - timedelta(hours=1), "a/b")])  # commits
+        helper.join(20)
+        assert answers == [302]
+        db.session.expire_all()
+        assert db.session.scalar(select(func.count()).select_from(GitHubEvent)) == 0
+        with pytest.raises(sync_writes.RunGone):  # and the run's next write stops before writing
+            sync_writes.hold_run(run_id)
+
+
 def test_writes_after_the_run_was_deleted_are_refused(app):
     link_github(app)
     with app.app_context():
