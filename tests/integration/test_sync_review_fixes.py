@@ -73,6 +73,19 @@ def release_scheduled(app) -> list[str]:
         return ids
 
 
+@pytest.fixture
+def caplog(caplog):
+    """caplog that also hears the app's loggers after an earlier test's `logging.config.fileConfig`
+    (Alembic's env.py) disabled every logger that existed then."""
+    muted = [lg for name, lg in logging.Logger.manager.loggerDict.items()
+             if name.startswith("activity_hub") and isinstance(lg, logging.Logger) and lg.disabled]
+    for logger in muted:
+        logger.disabled = False
+    yield caplog
+    for logger in muted:
+        logger.disabled = True
+
+
 @contextmanager
 def counted_queries(app, needle: str = ""):
     statements: list[str] = []
