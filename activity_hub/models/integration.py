@@ -8,6 +8,7 @@ from .base import UTCDateTime, utcnow
 
 INTEGRATION_STATUSES = ("connected", "queued", "syncing", "ok", "error", "needs_reauth")
 RUN_STATUSES = ("queued", "running", "waiting", "succeeded", "failed")
+ACTIVE_RUN_STATUSES = ("queued", "running", "waiting")  # a run that is not over yet
 RUN_TRIGGERS = ("manual", "scheduled", "connect")
 
 
@@ -72,4 +73,4 @@ class SyncRun(db.Model):
 
     @property
     def active(self) -> bool:
-        return self.status in ("queued", "running", "waiting")
+        return self.status in ACTIVE_RUN_STATUSES

@@ -9,6 +9,7 @@ from sqlalchemy import false, func, select
 
 from ..extensions import db
 from ..models import Activity, ImportBatch, SyncRun
+from ..models.integration import ACTIVE_RUN_STATUSES
 from .rows import normalise_service
 
 PER_PAGE = 50
@@ -179,7 +180,7 @@ def live_state(user_id: int) -> tuple[list[str], str]:
     """What is running now (provider or file names) and a stamp that changes whenever a run or import ends."""
     running = db.session.execute(
         select(SyncRun.id, SyncRun.integration_id).where(
-            SyncRun.user_id == user_id, SyncRun.status.in_(("queued", "running", "waiting")))
+            SyncRun.user_id == user_id, SyncRun.status.in_(ACTIVE_RUN_STATUSES))
     ).all()
     labels = []
     if running:

@@ -31,6 +31,7 @@ from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from ..crypto import InvalidToken, secret_box
 from ..extensions import db
 from ..models import Integration, SyncRun, User
+from ..models.integration import ACTIVE_RUN_STATUSES
 from ..providers import PROVIDERS, build_provider
 from ..providers.base import AuthError, Credentials, ProviderError, RateLimited
 from ..queues import get_queue, get_redis
@@ -38,7 +39,7 @@ from .sync_writes import RunGone, hold_run, run_exists, write_records
 
 log = logging.getLogger(__name__)
 JOB_FUNC = "activity_hub.jobs.sync.sync_integration"
-ACTIVE = ("queued", "running", "waiting")  # the statuses of a run that is not over yet
+ACTIVE = ACTIVE_RUN_STATUSES
 FINISHED = ("succeeded", "failed")
 LIVE_JOB_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 UNAVAILABLE = "Syncing is unavailable right now: the background job queue (Redis) cannot be reached. Try again in a minute."
@@ -209,7 +210,8 @@ def _provider_for(integration: Integration, user: User):
         base_url=config[f"{integration.provider.upper()}_API_URL"],
         timeout=(5.0, float(config.get("HTTP_TIMEOUT", 30))),
         retries=int(config.get("SYNC_HTTP_RETRIES", 3)), backoff=float(config.get("SYNC_HTTP_BACKOFF", 0.5)),
-        options={**(integration.settings or {}), "timezone": integration.user.timezone},  # WakaTime's local days
+        options={**(integration.settings or {}), "timezone": user.timezone},  # WakaTime's local days
+        allow_private_urls=bool(config.get("ALLOW_PRIVATE_PROVIDER_URLS", False)),
     )
 
 

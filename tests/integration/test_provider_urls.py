@@ -7,11 +7,12 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from activity_hub.crypto import secret_box
 from activity_hub.extensions import db
 from activity_hub.models import Integration, SyncRun, User
 from activity_hub.providers import build_provider
 from activity_hub.providers import http as http_module
-from activity_hub.providers.base import Credentials, InvalidAccount
+from activity_hub.providers.base import Credentials, InvalidAccount, ProviderError
 from activity_hub.providers.http import HttpClient, is_public_address
 from activity_hub.providers.wakatime import WakaTime, api_base
 from activity_hub.services import connections
@@ -188,3 +189,22 @@ def test_connect_validates_through_build_provider_with_the_setting(app, user_id,
     app.config["ALLOW_PRIVATE_PROVIDER_URLS"] = True
     assert connect(app, user_id, api_key=waka.api_key, server_url=waka.root_url + "/api/v1")[0] is None
     assert [call["allow_private_urls"] for call in calls] == [False, True]
+
+
+def test_a_sync_refuses_a_saved_private_server_url_unless_allowed(app):
+    """The worker path applies the same rule as connecting: a URL saved earlier cannot reach a private host."""
+    from flask import current_app
+
+    from activity_hub.services.sync import _provider_for
+
+    with app.app_context():
+        user = User(email="priv@example.org")
+        db.session.add(user)
+        db.session.flush()
+        integration = Integration(user_id=user.id, provider="wakatime", base_url="http://127.0.0.1:9/api/v1",
+                                  credentials_encrypted=secret_box().encrypt("waka_" + "0" * 36))
+        db.session.add(integration)
+        db.session.commit()
+        current_app.config["ALLOW_PRIVATE_PROVIDER_URLS"] = False
+        with pytest.raises(ProviderError, match="ALLOW_PRIVATE_PROVIDER_URLS"):
+            _provider_for(integration, user).http.get("users/current")
