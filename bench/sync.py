@@ -92,7 +92,7 @@ def backfill(latency: float) -> list[dict]:
 
     server = SlowServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
-    token = "gho_BenchToken00000000000000000000001"
+    token = "gho_fake-token-for-bench-1"
     events = FakeEvents(server, timeline(300, datetime.now(UTC), step_minutes=7), token, poll_interval=0)
     app = create_app({"TESTING": True, **FakeGitHub(server).config()})
     results = []

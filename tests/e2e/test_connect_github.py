@@ -17,7 +17,7 @@ from activity_hub.queues import QUEUE_NAMES
 from tests.fakes.github import FakeEvents, FakeGitHub, json_response, threaded_server, timeline
 
 pytestmark = pytest.mark.e2e
-TOKEN = "gho_FakeToken0000000000000000000001"
+TOKEN = "gho_fake-token-for-tests-1"
 
 
 class ThreadWorker(SimpleWorker):

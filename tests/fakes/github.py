@@ -32,7 +32,7 @@ class FakeGitHub:
         return {"GITHUB_ID": "fake-client-id", "GITHUB_SECRET": "fake-client-secret",
                 "GITHUB_OAUTH_URL": self.oauth_url, "GITHUB_API_URL": self.api_url}
 
-    def grant(self, token: str = "gho_FakeToken0000000000000000000001", profile: dict | None = None) -> str:
+    def grant(self, token: str = "gho_fake-token-for-tests-1", profile: dict | None = None) -> str:
         """Any code exchanges for `token`, which identifies `profile`."""
         self.tokens[token] = dict(PROFILE, **(profile or {}))
         self.server.expect_request("/login/oauth/access_token", method="POST").respond_with_json(

@@ -15,7 +15,7 @@ from activity_hub.services import accounts
 from tests.conftest import run_jobs, sign_up
 from tests.fakes.github import PROFILE, FakeEvents, FakeGitHub, start_oauth, timeline
 
-TOKEN = "gho_FakeToken0000000000000000000001"
+TOKEN = "gho_fake-token-for-tests-1"
 
 
 @pytest.fixture

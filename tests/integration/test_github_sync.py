@@ -22,7 +22,7 @@ from tests.fakes.github import (
     timeline,
 )
 
-TOKEN = "gho_FakeToken0000000000000000000001"
+TOKEN = "gho_fake-token-for-tests-1"
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 

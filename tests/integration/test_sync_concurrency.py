@@ -20,7 +20,7 @@ from tests.conftest import sign_up
 from tests.fakes.github import FakeEvents, FakeGitHub, threaded_server, timeline
 
 pytestmark = pytest.mark.slow
-TOKEN = "gho_FakeToken0000000000000000000001"
+TOKEN = "gho_fake-token-for-tests-1"
 USERS = 3
 
 

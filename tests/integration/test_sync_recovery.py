@@ -22,7 +22,7 @@ from activity_hub.services import accounts, sync
 from tests.fakes.github import PROFILE, FakeEvents, FakeGitHub, threaded_server, timeline
 
 pytestmark = pytest.mark.slow
-TOKEN = "gho_FakeToken0000000000000000000001"
+TOKEN = "gho_fake-token-for-tests-1"
 
 
 @pytest.fixture

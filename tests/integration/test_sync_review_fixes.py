@@ -22,7 +22,7 @@ from activity_hub.services import accounts, github_days, sync, sync_status, sync
 from tests.conftest import run_jobs
 from tests.fakes.github import PROFILE, FakeEvents, FakeGitHub, rate_limited, threaded_server, timeline
 
-TOKEN = "gho_FakeToken0000000000000000000001"
+TOKEN = "gho_fake-token-for-tests-1"
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
