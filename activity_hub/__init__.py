@@ -1,5 +1,6 @@
 """Activity Hub: one history of a person's learning and coding activity."""
 
+import hmac
 import logging
 from pathlib import Path
 
@@ -61,8 +62,19 @@ def _init_extensions(app: Flask) -> None:
     from .models import User
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_id: str):
+        """Sessions carry `<id>.<session token>`; a token from before a password change no longer matches."""
+        user_id, token = parse_session_id(session_id)
+        user = db.session.get(User, user_id) if user_id is not None else None
+        return user if user is not None and hmac.compare_digest(user.session_token, token) else None
+
+
+def parse_session_id(session_id) -> tuple[int | None, str]:
+    """Split Flask-Login's stored id `<user id>.<session token>`; (None, "") when it is not of that form."""
+    user_id, _, token = str(session_id or "").partition(".")
+    if not (user_id.isascii() and user_id.isdigit() and token and len(user_id) < 12):
+        return None, ""
+    return int(user_id), token
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

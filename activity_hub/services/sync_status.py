@@ -71,20 +71,20 @@ def _polled_badge_query():
         .select_from(User)
         .outerjoin(Integration, and_(Integration.user_id == User.id, Integration.provider == bindparam("slug")))
         .outerjoin(SyncRun, SyncRun.id == latest)
-        .where(User.id == bindparam("user_id"))
+        .where(User.id == bindparam("user_id"), User.session_token == bindparam("token"))
     )
 
 
 _POLLED_BADGE_QUERY = None
 
 
-def polled_badge(user_id: int, slug: str, now: datetime | None = None) -> Badge | None:
-    """The badge for the polling endpoint in one Core query; None when the user does not exist."""
+def polled_badge(user_id: int, token: str, slug: str, now: datetime | None = None) -> Badge | None:
+    """The badge for the polling endpoint in one Core query; None when the user or session token is gone."""
     global _POLLED_BADGE_QUERY
     if _POLLED_BADGE_QUERY is None:
         _POLLED_BADGE_QUERY = _polled_badge_query()
     with db.engine.connect() as conn:  # a plain read: no ORM session work
-        row = conn.execute(_POLLED_BADGE_QUERY, {"user_id": user_id, "slug": slug}).first()
+        row = conn.execute(_POLLED_BADGE_QUERY, {"user_id": user_id, "token": token, "slug": slug}).first()
     if row is None:
         return None
     user = SimpleNamespace(timezone=row.timezone)

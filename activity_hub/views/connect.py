@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from .. import parse_session_id
 from ..extensions import db, login_manager
 from ..models import Integration
 from ..providers import SOURCES
@@ -58,8 +59,8 @@ def badge(slug):
     """The badge fragment, polled every 2 s by open pages, so kept cheap: the signed session's user id and
     one query (no ORM user load). A finished state answers 286 (stop polling) and tells the page to refresh."""
     _source(slug)
-    user_id = _session_user_id()
-    state = sync_status.polled_badge(user_id, slug) if user_id is not None else None
+    user_id, token = _session_user()
+    state = sync_status.polled_badge(user_id, token, slug) if user_id is not None else None
     if state is None and is_htmx():  # the session ended while the page polled: say so and stop polling
         state = sync_status.Badge(slug=slug, name=SOURCES[slug].name, state="signed_out")
         return current_app.jinja_env.get_template("connect/_badge.html").render(badge=state, available=True), 286
@@ -76,12 +77,14 @@ def badge(slug):
     return body, 286, {"HX-Trigger": json.dumps(events)}
 
 
-def _session_user_id() -> int | None:
-    """The signed-in user's id from the signed session cookie (Flask-Login's key), else via remember-me."""
-    raw = session.get("_user_id")
-    if isinstance(raw, str) and raw.isdigit() and login_manager.session_protection != "strong":
-        return int(raw)  # "strong" protection must check the session's origin: leave that to Flask-Login
-    return current_user.id if current_user.is_authenticated else None
+def _session_user() -> tuple[int | None, str]:
+    """The signed-in user's id and session token from the signed session cookie, else via remember-me."""
+    user_id, token = parse_session_id(session.get("_user_id"))
+    if user_id is not None and login_manager.session_protection != "strong":
+        return user_id, token  # "strong" protection must check the session's origin: leave that to Flask-Login
+    if current_user.is_authenticated:
+        return current_user.id, current_user.session_token
+    return None, ""
 
 
 @bp.post("/<slug>/sync")

@@ -1,7 +1,7 @@
 """Settings: profile and time zone, password, account deletion."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
 from ..forms import DeleteAccountForm, PasswordChangeForm, ProfileForm
@@ -77,7 +77,8 @@ def password():
         except accounts.AccountError as exc:
             getattr(form, exc.field or "current_password").errors.append(str(exc))
         else:
-            flash("Password changed.", "success")
+            login_user(current_user)  # the new session token ended every session, this one included
+            flash("Password changed. Other browsers and devices are signed out.", "success")
             return redirect(url_for("settings.index"))
     return render_template("settings/page.html", **_forms(password_form=form)), 400
 

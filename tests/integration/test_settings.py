@@ -96,9 +96,9 @@ def test_github_only_user_adds_an_email_then_sets_a_password(client, app):
     with app.app_context():
         db.session.add(User(github_id=7, github_login="octo"))
         db.session.commit()
-        uid = db.session.scalar(select(User.id))
+        uid, token = db.session.execute(select(User.id, User.session_token)).one()
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(uid)
+        sess["_user_id"] = f"{uid}.{token}"
         sess["_fresh"] = True
     resp = client.post("/settings/password", data={"new_password": "a brand new secret", "confirm": "a brand new secret"})
     assert "Add an email address in your profile first" in resp.get_data(as_text=True)
@@ -132,3 +132,24 @@ def test_failed_time_zone_move_changes_nothing(user_client, app):
     with app.app_context():
         assert _user(app).timezone == "UTC"
         assert db.session.scalar(select(Activity.date)) == date(2025, 3, 14)
+
+
+def test_password_change_signs_out_other_sessions_and_remember_cookies(app):
+    from tests.conftest import sign_up
+
+    here, elsewhere = app.test_client(), app.test_client()
+    sign_up(here)
+    elsewhere.post("/login", data={"email": "ada@example.org", "password": "correct horse battery", "remember": "y"})
+    assert elsewhere.get("/settings/").status_code == 200
+    remembered = elsewhere.get_cookie("remember_token")
+    assert remembered is not None
+    resp = here.post("/settings/password", data={
+        "current_password": "correct horse battery", "new_password": "a brand new secret", "confirm": "a brand new secret"})
+    assert resp.status_code == 302
+    assert here.get("/settings/").status_code == 200, "the session that changed the password stays signed in"
+    assert elsewhere.get("/settings/").status_code == 302
+    stale = app.test_client()
+    stale.set_cookie("remember_token", remembered.value)
+    assert stale.get("/settings/").status_code == 302
+    badge = elsewhere.get("/connect/codewars/badge", headers={"HX-Request": "true"})
+    assert badge.status_code == 286 and "sign" in badge.get_data(as_text=True).lower()

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 449b01570eb7
+Revision ID: deea46e20788
 Revises: 
-Create Date: 2026-11-26 14:12:20.958293
+Create Date: 2026-11-26 14:53:49.298729
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import activity_hub.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '449b01570eb7'
+revision = 'deea46e20788'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -28,6 +28,7 @@ def upgrade():
     sa.Column('github_login', sa.String(length=100), nullable=True),
     sa.Column('display_name', sa.String(length=100), nullable=True),
     sa.Column('timezone', sa.String(length=64), server_default='UTC', nullable=False),
+    sa.Column('session_token', sa.String(length=32), nullable=False),
     sa.Column('created_at', activity_hub.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email')),
