@@ -62,7 +62,9 @@ class _RefusedAddress(Exception):
     """Raised inside the connection when the socket reached a non-public address."""
 
 
-class _PublicOnlyHTTPConnection(HTTPConnection):
+class _PublicPeerOnly:
+    """Mixed into urllib3's connections: refuse a socket whose peer is not a public address."""
+
     def _new_conn(self):
         sock = super()._new_conn()
         peer = sock.getpeername()[0]
@@ -72,14 +74,12 @@ class _PublicOnlyHTTPConnection(HTTPConnection):
         return sock
 
 
-class _PublicOnlyHTTPSConnection(HTTPSConnection):
-    def _new_conn(self):
-        sock = super()._new_conn()
-        peer = sock.getpeername()[0]
-        if not is_public_address(peer):
-            sock.close()
-            raise _RefusedAddress(peer)
-        return sock
+class _PublicOnlyHTTPConnection(_PublicPeerOnly, HTTPConnection):
+    pass
+
+
+class _PublicOnlyHTTPSConnection(_PublicPeerOnly, HTTPSConnection):
+    pass
 
 
 class _PublicOnlyHTTPPool(HTTPConnectionPool):
