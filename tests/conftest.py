@@ -5,6 +5,8 @@ import os
 import re
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -113,6 +115,26 @@ def sign_up(client, email="ada@example.org", password="correct horse battery"):
 def user_client(client):
     sign_up(client)
     return client
+
+
+@pytest.fixture
+def github_api():
+    """A threaded fake GitHub API server (a blocked page does not stall other requests)."""
+    from tests.fakes.github import threaded_server
+
+    server = threaded_server()
+    yield server
+    server.stop()
+
+
+def start_worker(app, log: Path, **env) -> subprocess.Popen:
+    """A real `python worker.py` process on this test's database, Redis and provider URLs."""
+    from activity_hub.config import PROJECT_ROOT
+
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=app.config["REDIS_URL"],
+               GITHUB_API_URL=app.config["GITHUB_API_URL"], **env)
+    return subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT_ROOT, env=env, start_new_session=True,
+                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
 def run_jobs(app) -> None:

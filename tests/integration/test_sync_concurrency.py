@@ -3,8 +3,6 @@ app answers badge polls and "Sync now" clicks. Every run succeeds and no process
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,12 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from activity_hub.config import PROJECT_ROOT
 from activity_hub.extensions import db
 from activity_hub.models import GitHubEvent, Integration, SyncRun, User
 from activity_hub.services import accounts, sync
-from tests.conftest import sign_up
-from tests.fakes.github import FakeEvents, FakeGitHub, threaded_server, timeline
+from tests.conftest import sign_up, start_worker
+from tests.fakes.github import FakeEvents, FakeGitHub, timeline
 
 pytestmark = pytest.mark.slow
 TOKEN = "gho_fake-token-for-tests-1"
@@ -25,16 +22,13 @@ USERS = 3
 
 
 @pytest.fixture
-def github():
-    server = threaded_server()
-    yield server
-    server.stop()
+def github(github_api):
+    return github_api
 
 
 @pytest.fixture
 def app_config(app_config, github):
-    # Only the API: no OAuth app, so authlib's process-wide client cache keeps no URL of this short-lived server.
-    return {**app_config, "GITHUB_API_URL": FakeGitHub(github).api_url}
+    return {**app_config, "GITHUB_API_URL": FakeGitHub(github).api_url}  # the API only: no OAuth app needed
 
 
 def test_workers_and_web_share_the_database_without_lock_errors(app, client, github, tmp_path):
@@ -53,11 +47,8 @@ def test_workers_and_web_share_the_database_without_lock_errors(app, client, git
             integration = accounts.save_github_token(user, accounts.GitHubProfile(1000 + n, login, None), TOKEN)
             db.session.commit()
             sync.request_sync(integration, "scheduled")
-    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=app.config["REDIS_URL"],
-               GITHUB_API_URL=app.config["GITHUB_API_URL"])
     log = tmp_path / "workers.log"
-    workers = [subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT_ROOT, env=env, start_new_session=True,
-                                stdout=log.open("ab"), stderr=subprocess.STDOUT) for _ in range(2)]
+    workers = [start_worker(app, log) for _ in range(2)]
     try:
         deadline, polls, clicks = time.monotonic() + 90, 0, 0
         while time.monotonic() < deadline:

@@ -5,7 +5,6 @@ abandoned job's registry entry for the heartbeat interval plus 60 s before anyon
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -14,35 +13,29 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from activity_hub.config import PROJECT_ROOT
 from activity_hub.extensions import db
 from activity_hub.jobs import maintenance
 from activity_hub.models import Activity, GitHubEvent, Integration, SyncRun, User
 from activity_hub.services import accounts, sync
-from tests.fakes.github import PROFILE, FakeEvents, FakeGitHub, threaded_server, timeline
+from tests.conftest import start_worker as start_real_worker
+from tests.fakes.github import PROFILE, FakeEvents, FakeGitHub, timeline
 
 pytestmark = pytest.mark.slow
 TOKEN = "gho_fake-token-for-tests-1"
 
 
 @pytest.fixture
-def github():
-    server = threaded_server()
-    yield server
-    server.stop()
+def github(github_api):
+    return github_api
 
 
 @pytest.fixture
 def app_config(app_config, github):
-    # Only the API: no OAuth app, so authlib's process-wide client cache keeps no URL of this short-lived server.
-    return {**app_config, "GITHUB_API_URL": FakeGitHub(github).api_url}
+    return {**app_config, "GITHUB_API_URL": FakeGitHub(github).api_url}  # the API only: no OAuth app needed
 
 
 def start_worker(app, log: Path) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=app.config["REDIS_URL"],
-               GITHUB_API_URL=app.config["GITHUB_API_URL"], HTTP_TIMEOUT="30", LOG_LEVEL="INFO")
-    return subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT_ROOT, env=env, start_new_session=True,
-                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    return start_real_worker(app, log, HTTP_TIMEOUT="30", LOG_LEVEL="INFO")
 
 
 def kill_everything(proc: subprocess.Popen) -> None:
