@@ -8,9 +8,16 @@ started again). Cancelling a preview deletes the batch: nothing was imported, so
 The file itself lives in its own table, `import_files`, one row per batch. The batch row is updated for
 every progress step; SQLite rewrites a whole row, blob included, on any UPDATE, so keeping a 50 MB file
 beside the counters would copy it on every step. `ImportBatch.content` still reads and sets it.
+
+The preview parses and keys the file once and keeps every valid row in `import_rows`; the import copies
+them into `activities` with `INSERT ... SELECT`, so the file is not parsed a second time and the import
+imports exactly what the preview counted. A batch's staged rows go when its import finishes or the batch
+is deleted.
 """
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
+from datetime import date
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -76,3 +83,23 @@ class ImportFile(db.Model):
 
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), primary_key=True)
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+
+class ImportRow(db.Model):
+    """A valid row of a previewed batch, normalised and keyed, waiting to be imported.
+
+    `seq` numbers the batch's valid rows 1, 2, ... in file order, so the import copies them in ranges and
+    reports progress as rows done. On SQLite the table is clustered on (batch, seq) (WITHOUT ROWID): the
+    preview appends, the import reads ranges, and removing a batch's rows is one range delete.
+    """
+
+    __tablename__ = "import_rows"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    service: Mapped[str] = mapped_column(String(64))
+    date: Mapped[date] = mapped_column(Date)
+    minutes: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(255))
+    external_id: Mapped[str] = mapped_column(String(200))

@@ -6,14 +6,15 @@ Design:
 - A row's identity (`Activity.external_id`) is the digest of the normalised row plus its occurrence number
   among identical rows of the same file (`csv_parse.OccurrenceCounter`). Re-uploading a file, or a longer
   export of the same history, therefore meets its earlier rows as conflicts and adds only what is new.
-- The import writes in chunks of `CHUNK_ROWS`, each one transaction holding the chunk's
-  `INSERT ... ON CONFLICT DO NOTHING` (exact counts: `RETURNING id` on PostgreSQL, the summed rowcount of
-  one `executemany` on SQLite; see `csv_write`) plus the batch's progress, so the database is never locked
-  for long and the badge moves. It is resumable rather than all-in-one: a retried attempt (RQ `Retry`,
-  also after a killed worker) starts from the top, skips the rows its earlier attempt inserted (same
-  keys), and the batch is marked `imported` only after the last chunk, with the count read back from the
-  database. If the final attempt fails, `rollback_batch` deletes every row of the batch, so the history
-  is as it was before.
+- The file is parsed once, by the preview, which stages every valid row, keyed, in `import_rows` and
+  counts duplicates with one join against the history. The import is then SQL only: chunks of
+  `CHUNK_ROWS` staged rows, each one transaction holding an `INSERT ... SELECT ... ON CONFLICT DO NOTHING`
+  (whose rowcount is exactly the new rows) plus the batch's progress, so the database is never locked for
+  long and the badge moves. It is resumable rather than all-in-one: a retried attempt (RQ `Retry`, also
+  after a killed worker) starts from the top, skips the rows its earlier attempt inserted (same keys), and
+  the batch is marked `imported` only after the last chunk, with the count read back from the database;
+  its staged rows are removed in that same transaction. If the final attempt fails, `rollback_batch`
+  deletes every row of the batch, so the history is as it was before, and keeps the staged rows for a retry.
 - Undo deletes exactly the rows whose `import_batch_id` is the batch, in one transaction; rows a batch met
   as duplicates belong to the earlier batch and stay. The batch row is kept (status `undone`) so the list
   of past imports still shows it; its rows are gone, so the same file can be imported again later.
@@ -28,16 +29,14 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 
 from ..extensions import db
-from ..models import Activity, ImportBatch, User
+from ..models import Activity, ImportBatch, ImportRow, User
 from ..models.base import utcnow
 from .csv_content import ContentSource
 from .csv_parse import CsvFileError, Layout, ParsedRow, iter_rows
-from .csv_write import RowWriter
+from .csv_write import RowStager, copy_staged
 from .timezones import local_today
 
 CHUNK_ROWS = 10_000
-LOOKUP_KEYS = 5000
-PROGRESS_EVERY_ROWS = 5000
 MAX_STORED_ERRORS = 100
 
 
@@ -74,77 +73,91 @@ def scan(batch: ImportBatch, today: date, layout_out: list | None = None,
 
 
 def preview_batch(batch_id: int) -> ImportBatch | None:
-    """Validate the stored file and count new, duplicate and invalid rows; keep the first errors."""
+    """Validate the stored file, stage its valid rows, and count new, duplicate and invalid rows; keep the
+    first errors."""
     batch = db.session.get(ImportBatch, batch_id)
     if batch is None or batch.status not in ("uploaded", "validating"):
         return batch
     user_id = batch.user_id
-    today = user_today(db.session.get(User, user_id))
     batch.status, batch.progress_done, batch.progress_total = "validating", 0, batch.size_bytes
     db.session.commit()
-    total = invalid = duplicates = 0
-    errors: list[dict] = []
-    keys: list[str] = []
     layouts: list[Layout] = []
-    look_up = _has_csv_rows(user_id)  # a first import cannot meet duplicates: no keys, no lookups
-    source, rows = scan(batch, today, layouts, keyed=look_up)
     try:
-        with gc_paused():
-            for chunk in chunked(rows, LOOKUP_KEYS):
-                for row in chunk:
-                    if row.clean is None:
-                        invalid += 1
-                        if len(errors) < MAX_STORED_ERRORS:
-                            errors.extend(_error_dicts(row))
-                    elif look_up:
-                        keys.append(row.key)
-                duplicates += _count_existing(user_id, keys)
-                keys.clear()
-                total += len(chunk)
-                if total % PROGRESS_EVERY_ROWS < LOOKUP_KEYS:
-                    _set_progress(batch_id, source.bytes_read)
+        total, invalid, errors = stage_rows(batch, layouts)
     except CsvFileError as exc:
+        _clear_staged(batch_id)
         return _finish_preview(batch_id, status="rejected", error=str(exc))
+    valid = total - invalid
+    duplicates = _count_staged_duplicates(user_id, batch_id) if valid and _has_csv_rows(user_id) else 0
     warnings = layouts[0].warnings() if layouts else []
     return _finish_preview(
         batch_id, status="previewed", total_rows=total, invalid_count=invalid, duplicate_count=duplicates,
-        new_count=total - invalid - duplicates, errors=errors[:MAX_STORED_ERRORS], warnings=warnings,
+        new_count=valid - duplicates, errors=errors[:MAX_STORED_ERRORS], warnings=warnings,
     )
 
 
+def stage_rows(batch: ImportBatch, layouts: list[Layout] | None = None,
+               progress: bool = True) -> tuple[int, int, list[dict]]:
+    """Parse the stored file once and keep its valid rows, keyed, in `import_rows` (replacing any earlier
+    attempt's), one transaction per chunk, with the bytes read as the batch's progress unless `progress`
+    is False. Returns (rows, invalid rows, the first errors)."""
+    batch_id = batch.id
+    _clear_staged(batch_id)
+    today = user_today(db.session.get(User, batch.user_id))
+    source, rows = scan(batch, today, layouts)
+    stager = RowStager(batch_id)
+    total = invalid = 0
+    errors: list[dict] = []
+    with gc_paused():
+        for chunk in chunked(rows, CHUNK_ROWS):
+            valid = []
+            for row in chunk:
+                if row.clean is not None:
+                    valid.append(stager.values(row))
+                else:
+                    invalid += 1
+                    if len(errors) < MAX_STORED_ERRORS:
+                        errors.extend(_error_dicts(row))
+            stager.stage(valid)
+            total += len(chunk)
+            if progress:
+                _set_progress(batch_id, source.bytes_read)
+            else:
+                db.session.commit()
+    return total, invalid, errors
+
+
 def import_batch(batch_id: int) -> ImportBatch | None:
-    """Insert the batch's valid rows in chunks; safe to run again after a failed or killed attempt."""
+    """Copy the batch's staged rows into the history in chunks; safe to run again after a failed or killed
+    attempt."""
     batch = db.session.get(ImportBatch, batch_id)
     if batch is None or batch.status not in ("queued", "importing"):
         return batch
     user_id = batch.user_id
-    today = user_today(db.session.get(User, user_id))
     already = _count_batch_rows(batch_id)
     batch.status, batch.attempts = "importing", (batch.attempts or 0) + 1
     batch.progress_done, batch.progress_total, batch.imported_count = 0, batch.valid_count, already
     batch.error = None
     db.session.commit()
-    _, rows = scan(batch, today)
-    writer = RowWriter(user_id, batch_id)
-    done = invalid = 0
+    last = _last_staged(batch_id)
+    if last == 0 and batch.valid_count:  # staged rows gone (a batch previewed before staging existed)
+        try:
+            stage_rows(batch, progress=False)
+        except CsvFileError as exc:
+            rollback_batch(batch_id, f"The file could not be read again: {exc}")
+            return db.session.get(ImportBatch, batch_id)
+        last = _last_staged(batch_id)
     imported = already
-    try:
-        with gc_paused():
-            for parsed in chunked(rows, CHUNK_ROWS):
-                chunk = [writer.values(row) for row in parsed if row.clean is not None]
-                invalid += len(parsed) - len(chunk)
-                done += len(chunk)
-                imported += _insert_chunk(writer, chunk, done, imported)
-    except CsvFileError as exc:
-        rollback_batch(batch_id, f"The file could not be read again: {exc}")
-        return db.session.get(ImportBatch, batch_id)
+    for done in range(0, last, CHUNK_ROWS):
+        imported += _insert_chunk(user_id, batch_id, done, min(done + CHUNK_ROWS, last), imported)
     imported = _count_batch_rows(batch_id)  # exact even if two attempts ever overlapped
     db.session.execute(
         update(ImportBatch).where(ImportBatch.id == batch_id).values(
-            status="imported", imported_count=imported, new_count=imported, duplicate_count=done - imported,
-            invalid_count=invalid, progress_done=done, progress_total=done, finished_at=utcnow(),
+            status="imported", imported_count=imported, new_count=imported, duplicate_count=last - imported,
+            progress_done=last, progress_total=last, finished_at=utcnow(),
         )
     )
+    _clear_staged(batch_id)
     db.session.commit()
     return db.session.get(ImportBatch, batch_id)
 
@@ -174,12 +187,12 @@ def undo_batch(batch_id: int) -> ImportBatch | None:
     return batch
 
 
-def _insert_chunk(writer: RowWriter, chunk: list[tuple], done: int, imported_before: int) -> int:
-    """One transaction: the chunk's new rows and the batch's progress. Returns how many rows were new."""
-    inserted = writer.insert(chunk)
+def _insert_chunk(user_id: int, batch_id: int, after: int, last: int, imported_before: int) -> int:
+    """One transaction: staged rows `after < seq <= last` and the batch's progress. Returns how many were new."""
+    inserted = copy_staged(user_id, batch_id, after, last)
     db.session.execute(
-        update(ImportBatch).where(ImportBatch.id == writer.batch_id).values(
-            progress_done=done, imported_count=imported_before + inserted
+        update(ImportBatch).where(ImportBatch.id == batch_id).values(
+            progress_done=last, imported_count=imported_before + inserted
         )
     )
     db.session.commit()
@@ -198,13 +211,13 @@ def chunked(items: Iterator, size: int) -> Iterator[list]:
         yield chunk
 
 
-def _count_existing(user_id: int, keys: list[str]) -> int:
-    if not keys:
-        return 0
+def _count_staged_duplicates(user_id: int, batch_id: int) -> int:
+    """How many staged rows the history already has: one join over the natural-key index."""
     count = db.session.scalar(
-        select(func.count()).select_from(Activity).where(
-            Activity.user_id == user_id, Activity.source == "csv", Activity.external_id.in_(keys)
-        )
+        select(func.count()).select_from(ImportRow).join(
+            Activity, (Activity.user_id == user_id) & (Activity.source == "csv")
+            & (Activity.external_id == ImportRow.external_id),
+        ).where(ImportRow.batch_id == batch_id)
     )
     db.session.commit()
     return count or 0
@@ -216,6 +229,15 @@ def _has_csv_rows(user_id: int) -> bool:
     )
     db.session.commit()
     return found is not None
+
+
+def _last_staged(batch_id: int) -> int:
+    return db.session.scalar(select(func.coalesce(func.max(ImportRow.seq), 0)).where(ImportRow.batch_id == batch_id))
+
+
+def _clear_staged(batch_id: int) -> None:
+    db.session.execute(delete(ImportRow).where(ImportRow.batch_id == batch_id))
+    db.session.commit()
 
 
 def _count_batch_rows(batch_id: int) -> int:

@@ -8,21 +8,24 @@ integer per distinct row.
 
 import codecs
 import csv
-import hashlib
 import io
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
+from hashlib import blake2b
+from itertools import compress
 from operator import itemgetter
 from typing import BinaryIO
 
-from .rows import COLUMN_NAMES, COLUMNS, CleanRow, RowError, validate_row
+from .rows import COLUMN_NAMES, COLUMNS, CleanRow, RowChecker, RowError
 
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t")
 REQUIRED = tuple(c.name for c in COLUMNS if c.required)
 csv.field_size_limit(1024 * 1024)
+iso_day = lru_cache(maxsize=4096)(date.isoformat)  # a file repeats the same few days
 
 
 class CsvFileError(ValueError):
@@ -54,12 +57,13 @@ class Layout:
 
 @dataclass(slots=True)
 class ParsedRow:
-    """One data row: its first line in the file, the raw values, and either a clean row + key or errors."""
+    """One data row: its first line in the file, then either a clean row and its key, or the row's errors
+    and its raw values (kept for invalid rows only, for the invalid-rows download)."""
 
     line: int
-    raw: dict
+    raw: dict | None
     clean: CleanRow | None
-    errors: list[RowError]
+    errors: Sequence[RowError] = ()
     key: str | None = None
 
 
@@ -124,23 +128,38 @@ class OccurrenceCounter:
         self._used = 0
 
     def key_for(self, row: CleanRow) -> str:
+        """The row's natural key, counting it as one more occurrence (runs once per row: `bump`, inlined)."""
         digest = row_digest(row)
-        return f"{digest.hex()}-{self.bump(int.from_bytes(digest[:8], 'big') or 1)}"
+        key = int.from_bytes(digest[:8]) or 1
+        keys = self._keys
+        mask = len(keys) - 1
+        index = key & mask
+        slot = keys[index]
+        while slot != key and slot:
+            index = (index + 1) & mask
+            slot = keys[index]
+        if not slot:
+            index = self._add(key, index)
+        counts = self._counts
+        counts[index] += 1
+        return f"{digest.hex()}-{counts[index]}"
 
     def bump(self, key: int) -> int:
         """Count one more occurrence of `key` (non-zero) and return its count."""
-        keys, mask = self._keys, len(self._keys) - 1
-        index = key & mask
-        while keys[index] != key and keys[index] != 0:  # _find, inlined: this runs once per row
-            index = (index + 1) & mask
-        if keys[index] == 0:
-            self._keys[index] = key
-            self._used += 1
-            if self._used * 2 > len(self._keys):
-                self._grow()
-                index = self._find(key)
+        index = self._find(key)
+        if not self._keys[index]:
+            index = self._add(key, index)
         self._counts[index] += 1
         return self._counts[index]
+
+    def _add(self, key: int, index: int) -> int:
+        """Put a new key in its free slot `index`, growing the table past half full; returns its slot."""
+        self._keys[index] = key
+        self._used += 1
+        if self._used * 2 > len(self._keys):
+            self._grow()
+            index = self._find(key)
+        return index
 
     def _find(self, key: int) -> int:
         keys, mask = self._keys, len(self._keys) - 1
@@ -150,19 +169,23 @@ class OccurrenceCounter:
         return index
 
     def _grow(self) -> None:
+        """Double the table and re-insert the used slots (skipped in C: half the slots are empty)."""
         old_keys, old_counts = self._keys, self._counts
-        self._keys = array("Q", [0]) * (len(old_keys) * 2)
-        self._counts = array("I", [0]) * (len(old_keys) * 2)
-        for key, count in zip(old_keys, old_counts, strict=True):
-            if key:
-                index = self._find(key)
-                self._keys[index], self._counts[index] = key, count
+        self._keys = keys = array("Q", [0]) * (len(old_keys) * 2)
+        self._counts = counts = array("I", [0]) * (len(old_keys) * 2)
+        mask = len(keys) - 1
+        for key, count in compress(zip(old_keys, old_counts, strict=True), old_keys):
+            index = key & mask
+            while keys[index]:
+                index = (index + 1) & mask
+            keys[index], counts[index] = key, count
 
 
 def row_digest(row: CleanRow) -> bytes:
     """The identity of a normalised row: day, service slug, minutes and case-folded title."""
-    text = f"{row.date.isoformat()}\x1f{row.service}\x1f{row.minutes}\x1f{row.title.casefold()}"
-    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+    day, service, minutes, title = row
+    text = f"{iso_day(day)}\x1f{service}\x1f{minutes}\x1f{title.casefold()}"
+    return blake2b(text.encode(), digest_size=16).digest()
 
 
 def natural_key(row: CleanRow, occurrence: int) -> str:
@@ -185,7 +208,8 @@ def iter_rows(open_stream: Callable[[], BinaryIO], today: date, max_rows: int | 
         text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
         reader = csv.reader(text, delimiter=delimiter)
         layout = None
-        counter = OccurrenceCounter()
+        key_for = OccurrenceCounter().key_for
+        check = RowChecker(today).check
         count = 0
         last_line = 0
         try:
@@ -197,9 +221,7 @@ def iter_rows(open_stream: Callable[[], BinaryIO], today: date, max_rows: int | 
                     layout = read_layout(values, delimiter)
                     if layout_out is not None:
                         layout_out.append(layout)
-                    names = tuple(layout.positions)
-                    pick = itemgetter(*layout.positions.values())
-                    width = max(layout.positions.values()) + 1
+                    pick, width = _picker(layout)
                     continue
                 count += 1
                 if max_rows is not None and count > max_rows:
@@ -208,10 +230,12 @@ def iter_rows(open_stream: Callable[[], BinaryIO], today: date, max_rows: int | 
                         "Split it into smaller files and upload them one after another."
                     )
                 if len(values) < width:
-                    values = values + [""] * (width - len(values))
-                raw = dict(zip(names, pick(values), strict=True))
-                clean, errors = validate_row(raw, today)
-                yield ParsedRow(line, raw, clean, errors, counter.key_for(clean) if clean and keyed else None)
+                    values += [""] * (width - len(values))
+                result = check(*pick(values))
+                if type(result) is CleanRow:
+                    yield ParsedRow(line, None, result, (), key_for(result) if keyed else None)
+                else:
+                    yield ParsedRow(line, dict(zip(COLUMN_NAMES, pick(values), strict=True)), None, result)
         except UnicodeDecodeError:
             raise _not_utf8(_first_bad_line(open_stream)) from None
         except csv.Error as exc:
@@ -220,6 +244,17 @@ def iter_rows(open_stream: Callable[[], BinaryIO], today: date, max_rows: int | 
         raise CsvFileError("The file is empty. Download the template to see what a file should contain.")
     if count == 0:
         raise CsvFileError("The file has a header but no rows. Add one row per session under the header.")
+
+
+def _picker(layout: Layout) -> tuple[Callable[[list[str]], tuple], int]:
+    """A function from a row's values to its (date, service, minutes, title) texts, the order of
+    `COLUMN_NAMES` and of `RowChecker.check`, and the width shorter rows are padded to."""
+    at = layout.positions
+    width = max(at.values()) + 1
+    if "title" in at:
+        return itemgetter(at["date"], at["service"], at["minutes"], at["title"]), width
+    required = itemgetter(at["date"], at["service"], at["minutes"])
+    return (lambda values: (*required(values), "")), width
 
 
 def _first_bad_line(open_stream: Callable[[], BinaryIO]) -> int:

@@ -6,9 +6,10 @@ the value and the reason.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from typing import NamedTuple
 
 MAX_MINUTES = 1440
 MAX_TITLE = 200
@@ -58,8 +59,9 @@ class RowError:
         return f'column `{self.column}`: "{self.value}" {self.reason}'
 
 
-@dataclass(frozen=True)
-class CleanRow:
+class CleanRow(NamedTuple):
+    """A valid row, normalised. A named tuple: the importer makes one per row, and tuples are cheap to make."""
+
     date: date
     service: str
     minutes: int
@@ -71,25 +73,54 @@ def normalise_service(value: str) -> str:
 
 
 def validate_row(raw: dict, today: date) -> tuple[CleanRow | None, list[RowError]]:
-    """Check one row (`date`, `service`, `minutes`, `title` as strings) against the rules.
+    """Check one row (`date`, `service`, `minutes`, `title` as strings) against the rules."""
+    result = RowChecker(today).check(raw.get("date") or "", raw.get("service") or "", raw.get("minutes") or "",
+                                     raw.get("title") or "")
+    return (result, []) if type(result) is CleanRow else (None, result)
 
-    The per-field checks are cached: a file repeats the same few dates, services and minute values.
+
+class _Verdicts(dict):
+    """Field value -> verdict, computed on first sight; stops remembering past `limit` distinct values."""
+
+    def __init__(self, verdict: Callable[[str], object], limit: int) -> None:
+        super().__init__()
+        self.verdict, self.limit = verdict, limit
+
+    def __missing__(self, value: str):
+        result = self.verdict(value)
+        if len(self) < self.limit:
+            self[value] = result
+        return result
+
+
+class RowChecker:
+    """Checks rows against the rules for one `today`.
+
+    A file repeats the same few dates, services and minute values, so each field's verdict is computed
+    once per distinct value and then looked up (a dict hit costs a fraction of re-checking). The caches are
+    bounded, so a file of a million different bad values cannot grow them without limit.
     """
-    day = _date_verdict(raw.get("date") or "", today)
-    service = _service_verdict(raw.get("service") or "")
-    minutes = _minutes_verdict(raw.get("minutes") or "")
-    title = " ".join((raw.get("title") or "").split())
-    if len(title) > 1 and title[0] == "'" and title[1] in FORMULA_STARTS:
-        title = title[1:]  # our own export defused this cell; take it back so a re-import matches
-    errors = [v for v in (day, service, minutes) if type(v) is RowError]
-    if len(title) > MAX_TITLE:
-        errors.append(RowError("title", title[:40] + "…", f"is {len(title)} characters long; the limit is {MAX_TITLE}"))
-    if errors:
-        return None, errors
-    return CleanRow(day, service, minutes, title or service), []
+
+    def __init__(self, today: date, cache_limit: int = 4096) -> None:
+        self.dates = _Verdicts(lambda value: _date_verdict(value, today), cache_limit)
+        self.services = _Verdicts(_service_verdict, cache_limit)
+        self.minutes = _Verdicts(_minutes_verdict, cache_limit)
+
+    def check(self, date_text: str, service_text: str, minutes_text: str, title_text: str) -> CleanRow | list[RowError]:
+        """A clean row, or the row's errors in column order."""
+        day, service, minutes = self.dates[date_text], self.services[service_text], self.minutes[minutes_text]
+        title = " ".join(title_text.split())
+        if len(title) > 1 and title[0] == "'" and title[1] in FORMULA_STARTS:
+            title = title[1:]  # our own export defused this cell; take it back so a re-import matches
+        if type(day) is not RowError and type(service) is not RowError and type(minutes) is not RowError \
+                and len(title) <= MAX_TITLE:
+            return CleanRow(day, service, minutes, title or service)
+        errors = [v for v in (day, service, minutes) if type(v) is RowError]
+        if len(title) > MAX_TITLE:
+            errors.append(RowError("title", title[:40] + "…", f"is {len(title)} characters long; the limit is {MAX_TITLE}"))
+        return errors
 
 
-@lru_cache(maxsize=4096)
 def _service_verdict(raw: str) -> str | RowError:
     service = normalise_service(raw)
     if not service:
@@ -101,7 +132,6 @@ def _service_verdict(raw: str) -> str | RowError:
     return service
 
 
-@lru_cache(maxsize=4096)
 def _date_verdict(value: str, today: date) -> date | RowError:
     value = value.strip()
     if not value:
@@ -117,7 +147,6 @@ def _date_verdict(value: str, today: date) -> date | RowError:
     return day
 
 
-@lru_cache(maxsize=4096)
 def _minutes_verdict(value: str) -> int | RowError:
     value = value.strip()
     if not value:

@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from activity_hub.extensions import db
-from activity_hub.models import Activity, ImportBatch
+from activity_hub.models import Activity, ImportBatch, ImportRow
 from activity_hub.services import csv_import
 from tests.conftest import run_jobs
 from tests.integration.test_upload import HX, csv_bytes, latest_batch, upload
@@ -14,6 +14,11 @@ ROWS = [(f"2025-01-{day:02d}", "duolingo", str(day), f"Lesson {day}") for day in
 def activity_count(app) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(Activity))
+
+
+def staged_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(ImportRow))
 
 
 def failing_inserts(monkeypatch, fail_on: set[int]):
@@ -128,3 +133,39 @@ def test_a_job_lost_by_the_queue_ends_in_words_instead_of_waiting_forever(user_c
     user_client.post(f"/upload/{batch.id}/import", headers=HX)  # and it can be started again
     run_jobs(app)
     assert (latest_batch(app).status, activity_count(app)) == ("imported", 10)
+
+
+def test_the_preview_stages_the_valid_rows_and_the_import_or_cancel_removes_them(user_client, app):
+    upload(user_client, csv_bytes(ROWS + [("2025-02-30", "anki", "5", "bad day")]))
+    batch = latest_batch(app)
+    assert (batch.new_count, batch.invalid_count, staged_count(app)) == (10, 1, 10)
+    user_client.post(f"/upload/{batch.id}/import", headers=HX)
+    run_jobs(app)
+    assert (latest_batch(app).imported_count, activity_count(app), staged_count(app)) == (10, 10, 0)
+    upload(user_client, csv_bytes(ROWS[:4]))
+    assert (latest_batch(app).duplicate_count, staged_count(app)) == (4, 4)
+    user_client.post(f"/upload/{latest_batch(app).id}/cancel", headers=HX)
+    assert staged_count(app) == 0 and activity_count(app) == 10
+
+
+def test_a_previewed_batch_whose_staged_rows_are_gone_is_read_again_from_its_file(user_client, app):
+    """Batches previewed before staging existed have no staged rows: the import parses the stored file."""
+    upload(user_client, csv_bytes(ROWS))
+    batch = latest_batch(app)
+    with app.app_context():
+        db.session.execute(ImportRow.__table__.delete())
+        db.session.commit()
+    user_client.post(f"/upload/{batch.id}/import", headers=HX)
+    run_jobs(app)
+    done = latest_batch(app)
+    assert (done.status, done.imported_count, done.progress_done) == ("imported", 10, 10)
+    assert activity_count(app) == 10 and staged_count(app) == 0
+
+
+def test_a_failed_import_keeps_its_staged_rows_for_the_retry(user_client, app, monkeypatch):
+    upload(user_client, csv_bytes(ROWS))
+    batch = latest_batch(app)
+    failing_inserts(monkeypatch, fail_on={2, 5, 8})
+    user_client.post(f"/upload/{batch.id}/import", headers=HX)
+    run_jobs(app)
+    assert (latest_batch(app).status, activity_count(app), staged_count(app)) == ("failed", 0, 10)

@@ -189,6 +189,7 @@ def test_keys_do_not_depend_on_column_order_or_delimiter():
     assert a[0].key == b[0].key == natural_key(a[0].clean, 1)
 
 
+
 slug_text = st.text(alphabet=st.sampled_from("abcXYZ019 -_\t"), max_size=30)
 
 
@@ -216,3 +217,14 @@ def test_rows_can_be_read_without_keys_and_counting_matches_a_plain_dict():
     for key in [5, 9, 5, 13, 5, 9, 2**64 - 1, 17, 21, 25, 29, 5]:  # collisions in a tiny table, then growth
         expected[key] = expected.get(key, 0) + 1
         assert counter.bump(key) == expected[key]
+
+
+def test_verdict_caches_stop_growing_at_their_limit_and_still_check_every_value():
+    from activity_hub.services.rows import RowChecker
+
+    checker = RowChecker(TODAY, cache_limit=2)
+    days = ["2025-06-01", "2025-06-02", "2025-02-30", "2025-06-04", "2025-06-16"]
+    results = [checker.check(day, "anki", "5", "") for day in days]
+    assert len(checker.dates) == 2
+    assert [type(r) is CleanRow for r in results] == [True, True, False, True, False]
+    assert results[2][0].reason == "is not a real date" and results[4][0].column == "date"
