@@ -3,9 +3,11 @@
 Design:
 - The file is stored with its batch (table `import_files`) and read back as a stream (`csv_content`), so any worker host can run
   any step and memory stays flat however long the file is.
-- A row's identity (`Activity.external_id`) is the digest of the normalised row plus its occurrence number
-  among identical rows of the same file (`csv_parse.OccurrenceCounter`). Re-uploading a file, or a longer
-  export of the same history, therefore meets its earlier rows as conflicts and adds only what is new.
+- A row's identity (`Activity.external_id`) is its day, the digest of the normalised row and its occurrence
+  number among identical rows of the same file (`csv_parse.OccurrenceCounter`): `2025-06-01:<digest>-1`.
+  Re-uploading a file, or a longer export of the same history, therefore meets its earlier rows as
+  conflicts and adds only what is new. The day comes first because exports list days in order: each chunk
+  then writes one narrow, growing part of the natural-key index, not pages all over it.
 - The file is parsed once, by the preview, which stages every valid row, keyed, in `import_rows` and
   counts duplicates with one join against the history. The import is then SQL only: chunks of
   `CHUNK_ROWS` staged rows, each one transaction holding an `INSERT ... SELECT ... ON CONFLICT DO NOTHING`

@@ -142,7 +142,7 @@ class OccurrenceCounter:
             index = self._add(key, index)
         counts = self._counts
         counts[index] += 1
-        return f"{digest.hex()}-{counts[index]}"
+        return f"{iso_day(row[0])}:{digest.hex()}-{counts[index]}"
 
     def bump(self, key: int) -> int:
         """Count one more occurrence of `key` (non-zero) and return its count."""
@@ -190,7 +190,7 @@ def row_digest(row: CleanRow) -> bytes:
 
 def natural_key(row: CleanRow, occurrence: int) -> str:
     """The `external_id` of the `occurrence`-th identical row of a file."""
-    return f"{row_digest(row).hex()}-{occurrence}"
+    return f"{iso_day(row.date)}:{row_digest(row).hex()}-{occurrence}"
 
 
 def iter_rows(open_stream: Callable[[], BinaryIO], today: date, max_rows: int | None = None,

@@ -68,8 +68,9 @@ def _values_sql(mark: str, rows: int) -> str:
 
 @lru_cache(maxsize=4)
 def _copy_sql(mark: str, false: str) -> str:
-    """Rows go in file order. The WHERE clause also keeps SQLite from reading `ON CONFLICT` as a join
-    constraint."""
+    """Rows go in file order: keys start with the day, and exports list days in order, so each chunk's rows
+    land next to each other in every index. The WHERE clause also keeps SQLite from reading `ON CONFLICT`
+    as a join constraint."""
     return (
         f"INSERT INTO activities ({', '.join(INSERT_COLUMNS)}) "
         f"SELECT {mark}, service, date, minutes, title, 'csv', external_id, batch_id, {false}, {mark}, {mark} "

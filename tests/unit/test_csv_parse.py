@@ -189,6 +189,11 @@ def test_keys_do_not_depend_on_column_order_or_delimiter():
     assert a[0].key == b[0].key == natural_key(a[0].clean, 1)
 
 
+def test_keys_start_with_the_day_so_a_date_ordered_file_inserts_in_key_order():
+    rows = parse("date,service,minutes\n2025-06-01,anki,5\n2025-06-02,anki,5\n2025-06-02,anki,5\n")
+    assert [r.key.split(":")[0] for r in rows] == ["2025-06-01", "2025-06-02", "2025-06-02"]
+    assert rows[0].key < rows[1].key and rows[1].key.endswith("-1") and rows[2].key.endswith("-2")
+
 
 slug_text = st.text(alphabet=st.sampled_from("abcXYZ019 -_\t"), max_size=30)
 
