@@ -73,9 +73,9 @@ def gunicorn_url(app, database_uri, redis_url, tmp_path):
     try:
         for _ in range(100):
             try:
-                if requests.get(url + "/healthz", timeout=1).status_code < 500:
+                if requests.get(url + "/healthz", timeout=5).status_code < 500:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or its first answer was slow
                 time.sleep(0.1)
         yield url
     finally:
