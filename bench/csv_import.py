@@ -4,8 +4,9 @@ Run from the project root: `.venv/bin/python bench/csv_import.py [--rows 100000,
 Everything happens in a temporary folder on a temporary SQLite database; nothing leaves the machine.
 
 For each size it generates a CSV file, stores it in an import batch exactly as an upload does, then runs
-the preview (validate + duplicate count) and the import in a fresh child process through the same
-service functions the RQ jobs call, and reports that process's peak resident memory. The floor is
+the preview (parse, validate and key every row, stage the valid ones, count duplicates) and the import
+(copy the staged rows into the history) in a fresh child process through the same service functions the
+RQ jobs call, and reports that process's peak resident memory. The floor is
 `sqlite3.executemany` of the same rows (already parsed and keyed) into a table with the same unique
 index, in one transaction, with the same pragmas.
 """
@@ -164,10 +165,10 @@ def run(sizes: list[int]) -> None:
             total = res["validate"] + res["import"]
             rate, import_rate = n / total, n / res["import"]
             print(f"{n:,} rows, {csv_path.stat().st_size / 1e6:.1f} MB file")
-            print(f"  project (same code as the RQ jobs): validate {res['validate']:.2f} s + import "
+            print(f"  project (same code as the RQ jobs): preview {res['validate']:.2f} s + import "
                   f"{res['import']:.2f} s = {total:.2f} s, {rate:,.0f} rows/s (import alone {import_rate:,.0f} rows/s)")
             print(f"  peak memory of the importing process: {res['peak_mb']:.0f} MB "
-                  f"({res['validate_peak_mb']:.0f} MB after validating)")
+                  f"({res['validate_peak_mb']:.0f} MB after the preview)")
             print(f"  floor, sqlite3 executemany, table with the same unique index: {unique_only:,.0f} rows/s; "
                   f"ratio {rate / unique_only:.2f} (import alone {import_rate / unique_only:.2f})")
             print(f"  floor, sqlite3 executemany, the app's activities table (all its indexes and foreign keys): "

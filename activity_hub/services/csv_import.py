@@ -108,18 +108,18 @@ def stage_rows(batch: ImportBatch, layouts: list[Layout] | None = None,
     today = user_today(db.session.get(User, batch.user_id))
     source, rows = scan(batch, today, layouts)
     stager = RowStager(batch_id)
+    to_stage = stager.values
     total = invalid = 0
     errors: list[dict] = []
     with gc_paused():
         for chunk in chunked(rows, CHUNK_ROWS):
-            valid = []
-            for row in chunk:
-                if row.clean is not None:
-                    valid.append(stager.values(row))
-                else:
-                    invalid += 1
-                    if len(errors) < MAX_STORED_ERRORS:
-                        errors.extend(_error_dicts(row))
+            valid = [to_stage(row) for row in chunk if row.clean is not None]
+            if len(valid) < len(chunk):
+                for row in chunk:
+                    if row.clean is None:
+                        invalid += 1
+                        if len(errors) < MAX_STORED_ERRORS:
+                            errors.extend(_error_dicts(row))
             stager.stage(valid)
             total += len(chunk)
             if progress:
@@ -159,7 +159,7 @@ def import_batch(batch_id: int) -> ImportBatch | None:
             progress_done=last, progress_total=last, finished_at=utcnow(),
         )
     )
-    _clear_staged(batch_id)
+    db.session.execute(delete(ImportRow).where(ImportRow.batch_id == batch_id))
     db.session.commit()
     return db.session.get(ImportBatch, batch_id)
 

@@ -2,20 +2,18 @@
 against `services/rows.py`, and the natural key that makes re-imports idempotent.
 
 Nothing here touches the database or Flask, and nothing holds the file's rows in memory: rows are
-yielded one at a time from a binary stream. The only per-file state is `OccurrenceCounter`, one small
-integer per distinct row.
+yielded one at a time from a binary stream. The only per-file state that grows with the file is
+`OccurrenceCounter`, one dict entry per distinct row.
 """
 
 import codecs
 import csv
 import io
-from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from hashlib import blake2b
-from itertools import compress
 from operator import itemgetter
 from typing import BinaryIO
 
@@ -117,68 +115,20 @@ def read_layout(header: list[str], delimiter: str) -> Layout:
 class OccurrenceCounter:
     """Numbers identical rows within one file (1, 2, ...).
 
-    The only state that grows with the file: an open-addressing table of 64-bit row digests in two flat
-    arrays, about 24 bytes per distinct row (a dict of ints would take about 90), so a 1,000,000-row file
-    needs about 24 MB.
+    The only state that grows with the file: a dict from the first 64 bits of each distinct row's digest to
+    how often it came so far, about 85 bytes per distinct row (85 MB for a 1,000,000-row file). A table
+    of flat arrays would take a third of that, but probing it in Python cost a fifth of the parse.
     """
 
-    def __init__(self, capacity: int = 1 << 12) -> None:
-        self._keys = array("Q", [0]) * capacity
-        self._counts = array("I", [0]) * capacity
-        self._used = 0
+    def __init__(self) -> None:
+        self._counts: dict[int, int] = {}
 
     def key_for(self, row: CleanRow) -> str:
-        """The row's natural key, counting it as one more occurrence (runs once per row: `bump`, inlined)."""
+        """The row's natural key, counting it as one more occurrence."""
         digest = row_digest(row)
-        key = int.from_bytes(digest[:8]) or 1
-        keys = self._keys
-        mask = len(keys) - 1
-        index = key & mask
-        slot = keys[index]
-        while slot != key and slot:
-            index = (index + 1) & mask
-            slot = keys[index]
-        if not slot:
-            index = self._add(key, index)
-        counts = self._counts
-        counts[index] += 1
-        return f"{iso_day(row[0])}:{digest.hex()}-{counts[index]}"
-
-    def bump(self, key: int) -> int:
-        """Count one more occurrence of `key` (non-zero) and return its count."""
-        index = self._find(key)
-        if not self._keys[index]:
-            index = self._add(key, index)
-        self._counts[index] += 1
-        return self._counts[index]
-
-    def _add(self, key: int, index: int) -> int:
-        """Put a new key in its free slot `index`, growing the table past half full; returns its slot."""
-        self._keys[index] = key
-        self._used += 1
-        if self._used * 2 > len(self._keys):
-            self._grow()
-            index = self._find(key)
-        return index
-
-    def _find(self, key: int) -> int:
-        keys, mask = self._keys, len(self._keys) - 1
-        index = key & mask
-        while keys[index] != key and keys[index] != 0:
-            index = (index + 1) & mask
-        return index
-
-    def _grow(self) -> None:
-        """Double the table and re-insert the used slots (skipped in C: half the slots are empty)."""
-        old_keys, old_counts = self._keys, self._counts
-        self._keys = keys = array("Q", [0]) * (len(old_keys) * 2)
-        self._counts = counts = array("I", [0]) * (len(old_keys) * 2)
-        mask = len(keys) - 1
-        for key, count in compress(zip(old_keys, old_counts, strict=True), old_keys):
-            index = key & mask
-            while keys[index]:
-                index = (index + 1) & mask
-            keys[index], counts[index] = key, count
+        counts, seen = self._counts, int.from_bytes(digest[:8])
+        count = counts[seen] = counts.get(seen, 0) + 1
+        return f"{iso_day(row[0])}:{digest.hex()}-{count}"
 
 
 def row_digest(row: CleanRow) -> bytes:

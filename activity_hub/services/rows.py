@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import NamedTuple
 
 MAX_MINUTES = 1440
@@ -68,6 +69,9 @@ class CleanRow(NamedTuple):
     title: str
 
 
+_clean_row = partial(tuple.__new__, CleanRow)  # CleanRow(...) without its Python-level __new__: once per CSV row
+
+
 def normalise_service(value: str) -> str:
     return SPACES_RE.sub("-", value.strip().lower())
 
@@ -114,7 +118,7 @@ class RowChecker:
             title = title[1:]  # our own export defused this cell; take it back so a re-import matches
         if type(day) is not RowError and type(service) is not RowError and type(minutes) is not RowError \
                 and len(title) <= MAX_TITLE:
-            return CleanRow(day, service, minutes, title or service)
+            return _clean_row((day, service, minutes, title or service))
         errors = [v for v in (day, service, minutes) if type(v) is RowError]
         if len(title) > MAX_TITLE:
             errors.append(RowError("title", title[:40] + "…", f"is {len(title)} characters long; the limit is {MAX_TITLE}"))
