@@ -159,8 +159,7 @@ def import_batch(batch_id: int) -> ImportBatch | None:
             progress_done=last, progress_total=last, finished_at=utcnow(),
         )
     )
-    db.session.execute(delete(ImportRow).where(ImportRow.batch_id == batch_id))
-    db.session.commit()
+    _clear_staged(batch_id)  # in the same transaction: an imported batch never keeps staged rows
     return db.session.get(ImportBatch, batch_id)
 
 
