@@ -124,7 +124,8 @@ class OccurrenceCounter:
         self._counts: dict[int, int] = {}
 
     def key_for(self, row: CleanRow) -> str:
-        """The row's natural key, counting it as one more occurrence."""
+        """The row's natural key (`external_id`), `<day>:<digest>-<occurrence>`, counting it as one more
+        occurrence."""
         digest = row_digest(row)
         counts, seen = self._counts, int.from_bytes(digest[:8])
         count = counts[seen] = counts.get(seen, 0) + 1
@@ -136,11 +137,6 @@ def row_digest(row: CleanRow) -> bytes:
     day, service, minutes, title = row
     text = f"{iso_day(day)}\x1f{service}\x1f{minutes}\x1f{title.casefold()}"
     return blake2b(text.encode(), digest_size=16).digest()
-
-
-def natural_key(row: CleanRow, occurrence: int) -> str:
-    """The `external_id` of the `occurrence`-th identical row of a file."""
-    return f"{iso_day(row.date)}:{row_digest(row).hex()}-{occurrence}"
 
 
 def iter_rows(open_stream: Callable[[], BinaryIO], today: date, max_rows: int | None = None,
