@@ -17,7 +17,7 @@ is deleted.
 
 from datetime import date
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -28,6 +28,7 @@ BATCH_STATUSES = (
     "undoing", "undone",
 )
 RUNNING_STATUSES = ("uploaded", "validating", "queued", "importing", "undoing")
+SEQ_BITS = 32  # room for 4,294,967,295 staged rows per batch
 
 
 class ImportBatch(db.Model):
@@ -88,18 +89,33 @@ class ImportFile(db.Model):
 class ImportRow(db.Model):
     """A valid row of a previewed batch, normalised and keyed, waiting to be imported.
 
-    `seq` numbers the batch's valid rows 1, 2, ... in file order, so the import copies them in ranges and
-    reports progress as rows done. On SQLite the table is clustered on (batch, seq) (WITHOUT ROWID): the
-    preview appends, the import reads ranges, and removing a batch's rows is one range delete.
+    `seq` is the row's place in the whole table: `(batch_id << SEQ_BITS) + n`, where n numbers the batch's
+    valid rows 1, 2, ... in file order. It is the primary key (SQLite's rowid), so each batch's rows sit
+    together in file order: the preview appends, the import copies `n` ranges (progress as rows done), and
+    removing a batch's rows is one range delete, all without a second index. Every query of a batch's rows
+    goes through `batch_rows`, a range of `seq`. `batch_id` keeps the rows tied to their batch (deleting the
+    batch deletes them); it has no index of its own, so that cascade scans this table, which holds only
+    rows of previews not yet imported.
     """
 
     __tablename__ = "import_rows"
-    __table_args__ = {"sqlite_with_rowid": False}
 
-    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                     autoincrement=False)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"))
     service: Mapped[str] = mapped_column(String(64))
     date: Mapped[date] = mapped_column(Date)
     minutes: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(255))
     external_id: Mapped[str] = mapped_column(String(200))
+
+    @staticmethod
+    def first_seq(batch_id: int) -> int:
+        """The `seq` just before the batch's first row: row n of the batch has `first_seq + n`."""
+        return int(batch_id) << SEQ_BITS
+
+    @classmethod
+    def batch_rows(cls, batch_id: int):
+        """The condition selecting all of one batch's staged rows (a primary-key range)."""
+        first = cls.first_seq(batch_id)
+        return cls.seq.between(first + 1, first + (1 << SEQ_BITS) - 1)

@@ -34,8 +34,8 @@ from ..extensions import db
 from ..models import Activity, ImportBatch, ImportRow, User
 from ..models.base import utcnow
 from .csv_content import ContentSource
-from .csv_parse import CsvFileError, Layout, ParsedRow, iter_rows
-from .csv_write import RowStager, copy_staged
+from .csv_parse import CsvFileError, Layout, ParsedRow, iter_chunks, iter_rows
+from .csv_write import copy_staged, stage_chunk
 from .timezones import local_today
 
 CHUNK_ROWS = 10_000
@@ -106,22 +106,18 @@ def stage_rows(batch: ImportBatch, layouts: list[Layout] | None = None,
     batch_id = batch.id
     _clear_staged(batch_id)
     today = user_today(db.session.get(User, batch.user_id))
-    source, rows = scan(batch, today, layouts)
-    stager = RowStager(batch_id)
-    to_stage = stager.values
+    source = ContentSource(batch_id)
     total = invalid = 0
     errors: list[dict] = []
     with gc_paused():
-        for chunk in chunked(rows, CHUNK_ROWS):
-            valid = [to_stage(row) for row in chunk if row.clean is not None]
-            if len(valid) < len(chunk):
-                for row in chunk:
-                    if row.clean is None:
-                        invalid += 1
-                        if len(errors) < MAX_STORED_ERRORS:
-                            errors.extend(_error_dicts(row))
-            stager.stage(valid)
-            total += len(chunk)
+        for chunk in iter_chunks(source.open, today, max_rows(), layouts, size=CHUNK_ROWS):
+            stage_chunk(batch_id, chunk.valid)
+            total += chunk.rows
+            invalid += len(chunk.invalid)
+            for row in chunk.invalid:
+                if len(errors) >= MAX_STORED_ERRORS:
+                    break
+                errors.extend(_error_dicts(row))
             if progress:
                 _set_progress(batch_id, source.bytes_read)
             else:
@@ -200,25 +196,13 @@ def _insert_chunk(user_id: int, batch_id: int, after: int, last: int, imported_b
     return inserted
 
 
-def chunked(items: Iterator, size: int) -> Iterator[list]:
-    """Lists of up to `size` consecutive items."""
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def _count_staged_duplicates(user_id: int, batch_id: int) -> int:
     """How many staged rows the history already has: one join over the natural-key index."""
     count = db.session.scalar(
         select(func.count()).select_from(ImportRow).join(
             Activity, (Activity.user_id == user_id) & (Activity.source == "csv")
             & (Activity.external_id == ImportRow.external_id),
-        ).where(ImportRow.batch_id == batch_id)
+        ).where(ImportRow.batch_rows(batch_id))
     )
     db.session.commit()
     return count or 0
@@ -233,11 +217,16 @@ def _has_csv_rows(user_id: int) -> bool:
 
 
 def _last_staged(batch_id: int) -> int:
-    return db.session.scalar(select(func.coalesce(func.max(ImportRow.seq), 0)).where(ImportRow.batch_id == batch_id))
+    """How many rows the batch has staged (its last row's n), 0 for none."""
+    last = db.session.scalar(select(func.max(ImportRow.seq)).where(ImportRow.batch_rows(batch_id)))
+    return last - ImportRow.first_seq(batch_id) if last is not None else 0
 
 
 def _clear_staged(batch_id: int) -> None:
-    db.session.execute(delete(ImportRow).where(ImportRow.batch_id == batch_id))
+    # No session synchronisation: staged rows are never loaded as objects, and for a range condition the ORM
+    # would fetch every deleted key back (RETURNING) to find them.
+    db.session.execute(delete(ImportRow).where(ImportRow.batch_rows(batch_id))
+                       .execution_options(synchronize_session=False))
     db.session.commit()
 
 

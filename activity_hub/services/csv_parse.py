@@ -8,14 +8,15 @@ yielded one at a time from a binary stream. The only per-file state that grows w
 
 import codecs
 import csv
+import heapq
 import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from hashlib import blake2b
-from operator import itemgetter
-from typing import BinaryIO
+from operator import attrgetter, itemgetter
+from typing import BinaryIO, NamedTuple
 
 from .rows import COLUMN_NAMES, COLUMNS, CleanRow, RowChecker, RowError
 
@@ -123,41 +124,53 @@ class OccurrenceCounter:
     def __init__(self) -> None:
         self._counts: dict[int, int] = {}
 
-    def key_for(self, row: CleanRow) -> str:
-        """The row's natural key (`external_id`), `<day>:<digest>-<occurrence>`, counting it as one more
-        occurrence."""
-        digest = row_digest(row)
+    def key_for(self, day: str, service: str, minutes: int, title: str) -> str:
+        """A normalised row's natural key (`external_id`), counting it as one more occurrence:
+        `<day>:<digest>-<occurrence>`, where the digest is BLAKE2b-128 of the day (YYYY-MM-DD), service,
+        minutes and case-folded title joined by U+001F."""
+        digest = blake2b(f"{day}\x1f{service}\x1f{minutes}\x1f{title.casefold()}".encode(), digest_size=16).digest()
         counts, seen = self._counts, int.from_bytes(digest[:8])
         count = counts[seen] = counts.get(seen, 0) + 1
-        return f"{iso_day(row[0])}:{digest.hex()}-{count}"
+        return f"{day}:{digest.hex()}-{count}"
 
 
-def row_digest(row: CleanRow) -> bytes:
-    """The identity of a normalised row: day, service slug, minutes and case-folded title."""
-    day, service, minutes, title = row
-    text = f"{iso_day(day)}\x1f{service}\x1f{minutes}\x1f{title.casefold()}"
-    return blake2b(text.encode(), digest_size=16).digest()
+class Chunk(NamedTuple):
+    """Up to `size` consecutive data rows of a file.
+
+    `valid` holds each valid row ready to stage, `(seq, service, day, minutes, title, key)`: `seq` numbers
+    the file's valid rows 1, 2, ..., `day` is YYYY-MM-DD text and `key` is None when not keyed. `lines`
+    holds each valid row's line in the file; `invalid` the invalid rows, with their raw values and errors.
+    """
+
+    rows: int
+    valid: list[tuple]
+    lines: list[int]
+    invalid: list[ParsedRow]
 
 
-def iter_rows(open_stream: Callable[[], BinaryIO], today: date, max_rows: int | None = None,
-              layout_out: list | None = None, keyed: bool = True) -> Iterator[ParsedRow]:
-    """Yield every data row of the file, validated and (unless `keyed` is False) keyed. Raises
-    CsvFileError for whole-file problems.
+def iter_chunks(open_stream: Callable[[], BinaryIO], today: date, max_rows: int | None = None,
+                layout_out: list | None = None, keyed: bool = True, size: int = 10_000) -> Iterator[Chunk]:
+    """Read, validate and (unless `keyed` is False) key every data row of the file, `size` rows at a time.
+    Raises CsvFileError for whole-file problems.
 
+    The importer's hot loop: valid rows become plain tuples, with no object per row beyond them.
     `open_stream` is called twice: once for the first bytes (encoding and delimiter), once to parse.
     """
     with open_stream() as probe:
         head = probe.read(SNIFF_BYTES)
     check_head(head)
     delimiter = sniff_delimiter(head)
+    limit = max_rows if max_rows is not None else float("inf")
     with open_stream() as binary:
         text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
         reader = csv.reader(text, delimiter=delimiter)
         layout = None
-        key_for = OccurrenceCounter().key_for
+        key_for = OccurrenceCounter().key_for if keyed else None
         check = RowChecker(today).check
-        count = 0
-        last_line = 0
+        count = seq = last_line = 0
+        valid: list[tuple] = []
+        lines: list[int] = []
+        invalid: list[ParsedRow] = []
         try:
             for values in reader:
                 line, last_line = last_line + 1, reader.line_num
@@ -170,7 +183,7 @@ def iter_rows(open_stream: Callable[[], BinaryIO], today: date, max_rows: int | 
                     pick, width = _picker(layout)
                     continue
                 count += 1
-                if max_rows is not None and count > max_rows:
+                if count > limit:
                     raise CsvFileError(
                         f"The file has more than {max_rows:,} rows, the most one upload may hold. "
                         "Split it into smaller files and upload them one after another."
@@ -179,9 +192,17 @@ def iter_rows(open_stream: Callable[[], BinaryIO], today: date, max_rows: int | 
                     values += [""] * (width - len(values))
                 result = check(*pick(values))
                 if type(result) is CleanRow:
-                    yield ParsedRow(line, None, result, (), key_for(result) if keyed else None)
+                    seq += 1
+                    day, service, minutes, title = result
+                    day = iso_day(day)
+                    valid.append((seq, service, day, minutes, title,
+                                  key_for(day, service, minutes, title) if keyed else None))
+                    lines.append(line)
                 else:
-                    yield ParsedRow(line, dict(zip(COLUMN_NAMES, pick(values), strict=True)), None, result)
+                    invalid.append(ParsedRow(line, dict(zip(COLUMN_NAMES, pick(values), strict=True)), None, result))
+                if count % size == 0:
+                    yield Chunk(size, valid, lines, invalid)
+                    valid, lines, invalid = [], [], []
         except UnicodeDecodeError:
             raise _not_utf8(_first_bad_line(open_stream)) from None
         except csv.Error as exc:
@@ -190,6 +211,17 @@ def iter_rows(open_stream: Callable[[], BinaryIO], today: date, max_rows: int | 
         raise CsvFileError("The file is empty. Download the template to see what a file should contain.")
     if count == 0:
         raise CsvFileError("The file has a header but no rows. Add one row per session under the header.")
+    if count % size:
+        yield Chunk(count % size, valid, lines, invalid)
+
+
+def iter_rows(open_stream: Callable[[], BinaryIO], today: date, max_rows: int | None = None,
+              layout_out: list | None = None, keyed: bool = True) -> Iterator[ParsedRow]:
+    """Every data row of the file as a `ParsedRow`, in file order (the invalid-rows download, tests)."""
+    for chunk in iter_chunks(open_stream, today, max_rows, layout_out, keyed):
+        clean = (ParsedRow(line, None, CleanRow(date.fromisoformat(day), service, minutes, title), (), key)
+                 for line, (_, service, day, minutes, title, key) in zip(chunk.lines, chunk.valid, strict=True))
+        yield from heapq.merge(clean, chunk.invalid, key=attrgetter("line"))
 
 
 def _picker(layout: Layout) -> tuple[Callable[[list[str]], tuple], int]:

@@ -5,11 +5,10 @@ ORM or Core parameter processing would cost more than the insert itself."""
 from functools import lru_cache
 
 from ..extensions import db
-from ..models import Activity
+from ..models import Activity, ImportRow
 from ..models.base import utcnow
-from .csv_parse import ParsedRow, iso_day
 
-STAGE_COLUMNS = ("batch_id", "seq", "service", "date", "minutes", "title", "external_id")
+STAGE_COLUMNS = ("seq", "batch_id", "service", "date", "minutes", "title", "external_id")
 INSERT_COLUMNS = ("user_id", "service", "date", "minutes", "title", "source", "external_id", "import_batch_id",
                   "hidden", "created_at", "updated_at")
 PAGE_ROWS = 1000
@@ -21,33 +20,24 @@ def _marks() -> tuple[bool, str]:
     return dialect.name == "sqlite", "?" if dialect.paramstyle == "qmark" else "%s"
 
 
-class RowStager:
-    """Numbers a batch's valid rows (`seq` 1, 2, ...) and writes them to `import_rows`."""
-
-    def __init__(self, batch_id: int) -> None:
-        self.batch_id, self.seq = batch_id, 0
-        self.sqlite, self.mark = _marks()
-
-    def values(self, row: ParsedRow) -> tuple:
-        self.seq += 1
-        day, service, minutes, title = row.clean
-        return self.batch_id, self.seq, service, iso_day(day) if self.sqlite else day, minutes, title, row.key
-
-    def stage(self, rows: list[tuple]) -> None:
-        """SQLite: one `executemany`. Others: multi-row statements in pages under the driver's parameter limit."""
-        if not rows:
-            return
-        conn = db.session.connection()
-        if self.sqlite:
-            conn.exec_driver_sql(_values_sql(self.mark, 1), rows)
-            return
-        for start in range(0, len(rows), PAGE_ROWS):
-            page = rows[start:start + PAGE_ROWS]
-            conn.exec_driver_sql(_values_sql(self.mark, len(page)), tuple(v for row in page for v in row))
+def stage_chunk(batch_id: int, rows: list[tuple]) -> None:
+    """Write a chunk's valid rows, `csv_parse.Chunk.valid` tuples `(n, service, day, minutes, title, key)`, to
+    `import_rows` for the batch. SQLite: one `executemany`. Others: multi-row statements in pages under the
+    driver's parameter limit."""
+    if not rows:
+        return
+    sqlite, mark = _marks()
+    conn = db.session.connection()
+    if sqlite:
+        conn.exec_driver_sql(_stage_sql(mark, 1, int(batch_id)), rows)
+        return
+    for start in range(0, len(rows), PAGE_ROWS):
+        page = rows[start:start + PAGE_ROWS]
+        conn.exec_driver_sql(_stage_sql(mark, len(page), int(batch_id)), tuple(v for row in page for v in row))
 
 
-def copy_staged(user_id: int, batch_id: int, after_seq: int, last_seq: int) -> int:
-    """Insert the batch's staged rows `after_seq < seq <= last_seq` into the history, skipping rows it already
+def copy_staged(user_id: int, batch_id: int, after: int, last: int) -> int:
+    """Insert the batch's staged rows `after < n <= last` into the history, skipping rows it already
     has; returns exactly how many were new (the statement's rowcount counts inserted rows only)."""
     sqlite, mark = _marks()
     conn = db.session.connection()
@@ -56,13 +46,15 @@ def copy_staged(user_id: int, batch_id: int, after_seq: int, last_seq: int) -> i
     stamp_type = Activity.__table__.c.created_at.type
     stamp = stamp_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     now = stamp(utcnow()) if stamp else utcnow()
-    params = (user_id, now, now, batch_id, after_seq, last_seq)
+    first = ImportRow.first_seq(batch_id)
+    params = (user_id, batch_id, now, now, first + after, first + last)
     return conn.exec_driver_sql(_copy_sql(mark, "0" if sqlite else "false"), params).rowcount
 
 
 @lru_cache(maxsize=8)
-def _values_sql(mark: str, rows: int) -> str:
-    one = "(" + ", ".join([mark] * len(STAGE_COLUMNS)) + ")"
+def _stage_sql(mark: str, rows: int, batch_id: int) -> str:
+    """Each row binds `(n, service, day, minutes, title, key)`; the batch is written into the statement."""
+    one = f"({ImportRow.first_seq(batch_id)} + {mark}, {batch_id}, {', '.join([mark] * 5)})"
     return f"INSERT INTO import_rows ({', '.join(STAGE_COLUMNS)}) VALUES {', '.join([one] * rows)}"
 
 
@@ -73,7 +65,7 @@ def _copy_sql(mark: str, false: str) -> str:
     as a join constraint."""
     return (
         f"INSERT INTO activities ({', '.join(INSERT_COLUMNS)}) "
-        f"SELECT {mark}, service, date, minutes, title, 'csv', external_id, batch_id, {false}, {mark}, {mark} "
-        f"FROM import_rows WHERE batch_id = {mark} AND seq > {mark} AND seq <= {mark} "
+        f"SELECT {mark}, service, date, minutes, title, 'csv', external_id, {mark}, {false}, {mark}, {mark} "
+        f"FROM import_rows WHERE seq > {mark} AND seq <= {mark} "
         "ON CONFLICT (user_id, source, external_id) DO NOTHING"
     )
