@@ -169,3 +169,22 @@ def test_a_failed_import_keeps_its_staged_rows_for_the_retry(user_client, app, m
     user_client.post(f"/upload/{batch.id}/import", headers=HX)
     run_jobs(app)
     assert (latest_batch(app).status, activity_count(app), staged_count(app)) == ("failed", 0, 10)
+
+
+def test_each_batch_copies_and_clears_only_its_own_staged_rows(user_client, app):
+    """Staged rows are keyed by a range per batch: two previews wait side by side, each import takes its own."""
+    upload(user_client, csv_bytes(ROWS))
+    first = latest_batch(app)
+    later_rows = [(f"2025-03-{day:02d}", "anki", "7", "Deck") for day in range(1, 4)]
+    upload(user_client, csv_bytes(later_rows))
+    second = latest_batch(app)
+    assert second.id != first.id and staged_count(app) == 13
+    user_client.post(f"/upload/{second.id}/import", headers=HX)
+    run_jobs(app)
+    with app.app_context():
+        imported = db.session.scalars(select(Activity.date).order_by(Activity.date)).all()
+    assert [d.isoformat() for d in imported] == ["2025-03-01", "2025-03-02", "2025-03-03"]
+    assert staged_count(app) == 10
+    user_client.post(f"/upload/{first.id}/import", headers=HX)
+    run_jobs(app)
+    assert (latest_batch(app).status, activity_count(app), staged_count(app)) == ("imported", 13, 0)
