@@ -185,7 +185,7 @@ def undo_batch(batch_id: int) -> ImportBatch | None:
 
 
 def _insert_chunk(user_id: int, batch_id: int, after: int, last: int, imported_before: int) -> int:
-    """One transaction: staged rows `after < seq <= last` and the batch's progress. Returns how many were new."""
+    """One transaction: staged rows `after < n <= last` and the batch's progress. Returns how many were new."""
     inserted = copy_staged(user_id, batch_id, after, last)
     db.session.execute(
         update(ImportBatch).where(ImportBatch.id == batch_id).values(

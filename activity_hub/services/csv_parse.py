@@ -1,9 +1,10 @@
 """Reading an activity CSV as a stream: encoding checks, delimiter sniffing, header matching, row validation
 against `services/rows.py`, and the natural key that makes re-imports idempotent.
 
-Nothing here touches the database or Flask, and nothing holds the file's rows in memory: rows are
-yielded one at a time from a binary stream. The only per-file state that grows with the file is
-`OccurrenceCounter`, one dict entry per distinct row.
+Nothing here touches the database or Flask, and nothing holds the whole file's rows in memory: rows are
+read from a binary stream and handed on in chunks of at most 10,000 (`iter_chunks`) or one at a time
+(`iter_rows`). The only per-file state that grows with the file is `OccurrenceCounter`, one dict entry per
+distinct row.
 """
 
 import codecs
@@ -137,7 +138,7 @@ class OccurrenceCounter:
 class Chunk(NamedTuple):
     """Up to `size` consecutive data rows of a file.
 
-    `valid` holds each valid row ready to stage, `(seq, service, day, minutes, title, key)`: `seq` numbers
+    `valid` holds each valid row ready to stage, `(n, service, day, minutes, title, key)`: `n` numbers
     the file's valid rows 1, 2, ..., `day` is YYYY-MM-DD text and `key` is None when not keyed. `lines`
     holds each valid row's line in the file; `invalid` the invalid rows, with their raw values and errors.
     """
@@ -167,7 +168,7 @@ def iter_chunks(open_stream: Callable[[], BinaryIO], today: date, max_rows: int 
         layout = None
         key_for = OccurrenceCounter().key_for if keyed else None
         check = RowChecker(today).check
-        count = seq = last_line = 0
+        count = n = last_line = 0
         valid: list[tuple] = []
         lines: list[int] = []
         invalid: list[ParsedRow] = []
@@ -192,10 +193,10 @@ def iter_chunks(open_stream: Callable[[], BinaryIO], today: date, max_rows: int 
                     values += [""] * (width - len(values))
                 result = check(*pick(values))
                 if type(result) is CleanRow:
-                    seq += 1
+                    n += 1
                     day, service, minutes, title = result
                     day = iso_day(day)
-                    valid.append((seq, service, day, minutes, title,
+                    valid.append((n, service, day, minutes, title,
                                   key_for(day, service, minutes, title) if keyed else None))
                     lines.append(line)
                 else:
