@@ -171,7 +171,7 @@ def invalid_rows_csv(batch: ImportBatch) -> Iterator[str]:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([*COLUMN_NAMES, "error"])
-    _, rows = scan(batch, today, keyed=False)
+    rows = scan(batch, today)
     try:
         for row in rows:
             if row.errors:

@@ -67,11 +67,9 @@ def max_rows() -> int:
     return int(current_app.config.get("CSV_MAX_ROWS") or 1_000_000)
 
 
-def scan(batch: ImportBatch, today: date, layout_out: list | None = None,
-         keyed: bool = True) -> tuple[ContentSource, Iterator[ParsedRow]]:
-    """Stream the batch's rows; the source reports how many bytes have been read."""
-    source = ContentSource(batch.id)
-    return source, iter_rows(source.open, today, max_rows(), layout_out, keyed)
+def scan(batch: ImportBatch, today: date) -> Iterator[ParsedRow]:
+    """Stream the stored file's rows one by one, checked but not keyed (the invalid-rows download)."""
+    return iter_rows(ContentSource(batch.id).open, today, max_rows(), keyed=False)
 
 
 def preview_batch(batch_id: int) -> ImportBatch | None:
